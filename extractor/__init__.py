@@ -1,0 +1,1 @@
+"""extractor: news articles about missile and drone strikes in, validated events out."""

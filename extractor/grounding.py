@@ -1,0 +1,45 @@
+"""Checks of a model's output against the article it came from.
+
+Every figure must quote the article: that is what makes an extraction
+checkable by a reader. The same folding serves validation (a figure whose
+evidence is missing is re-asked) and scoring (the grounding rate), so the two
+can never disagree about what "found in the article" means.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+# Straight, curly, low-9, prime and guillemet quotes all fold to one mark:
+# models re-type quotes freely, and the codebook folds them.
+_QUOTES = "'\"`\u2018\u2019\u201a\u201b\u201c\u201d\u201e\u201f\u2032\u2033\u00ab\u00bb\u2039\u203a"
+_QUOTE_TABLE = str.maketrans({q: "'" for q in _QUOTES})
+_SPACE = re.compile(r"\s+")
+
+EvidenceCheck = Callable[[str], bool]
+
+
+def fold_text(text: str) -> str:
+    """Fold whitespace runs, case and quote characters, as the codebook says."""
+    return _SPACE.sub(" ", text.translate(_QUOTE_TABLE)).strip().casefold()
+
+
+def evidence_checker(article_text: str) -> EvidenceCheck:
+    """Return a test of whether a quoted span occurs in ``article_text``.
+
+    The article is folded once, so checking the dozens of figures of one
+    answer costs one substring search each.
+    """
+    folded_article = fold_text(article_text)
+
+    def is_grounded(evidence: str) -> bool:
+        folded = fold_text(evidence)
+        return bool(folded) and folded in folded_article
+
+    return is_grounded
+
+
+def validation_context(article_text: str) -> dict[str, EvidenceCheck]:
+    """The pydantic validation context that turns on the evidence check."""
+    return {"evidence_check": evidence_checker(article_text)}

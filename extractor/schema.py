@@ -1,0 +1,150 @@
+"""The codebook's schema (``shared/CODEBOOK.md``, schema v1) as pydantic models.
+
+Field names, types and allowed values are the codebook's, exactly; unknown
+fields are rejected so that a model cannot smuggle extra keys past the
+validator. Validation against the article (every figure's evidence must be in
+the text) is switched on by passing a context made by
+``extractor.grounding.validation_context``; without it the models check the
+shape alone, which is what stored gold and predictions need before they are
+compared to an article. This module imports nothing of extractor's own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+SCHEMA_VERSION = 1
+
+Role = Literal["main", "background"]
+Attacker = Literal["Russia", "Ukraine", "unknown"]
+Qualifier = Literal["exact", "approximately", "at_least", "more_than", "up_to"]
+WeaponCategory = Literal[
+    "drone",
+    "cruise_missile",
+    "ballistic_missile",
+    "missile",
+    "guided_bomb",
+    "rocket",
+    "artillery",
+    "all",
+]
+PlaceKind = Literal["region", "settlement", "district"]
+DamageCategory = Literal[
+    "residential",
+    "energy",
+    "heating",
+    "water",
+    "transport",
+    "medical",
+    "education",
+    "diplomatic",
+    "government",
+    "military",
+    "industrial",
+    "commercial",
+    "fuel",
+    "nuclear",
+    "cultural",
+    "other",
+]
+
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Figure(_Strict):
+    """A number the article states, with who states it and the words it uses."""
+
+    value: int = Field(ge=0, description="The number stated; words become numbers.")
+    qualifier: Qualifier = Field(description="exact unless the article hedges the number.")
+    source: str | None = Field(
+        default=None, description="Who the article attributes the figure to; null if its own voice."
+    )
+    evidence: NonEmpty = Field(
+        description="Verbatim span of the article (the clause) that states the figure."
+    )
+
+    @field_validator("evidence")
+    @classmethod
+    def _evidence_in_article(cls, evidence: str, info: ValidationInfo) -> str:
+        check = (info.context or {}).get("evidence_check")
+        if check is not None and not check(evidence):
+            raise ValueError(
+                f"evidence {evidence!r} is not in the article; copy the clause that "
+                "states the number character for character"
+            )
+        return evidence
+
+
+class Weapon(_Strict):
+    """One (category, model) of weapon used in an event, with its counts."""
+
+    category: WeaponCategory
+    model: str | None = Field(default=None, description="Canonical model name, or null.")
+    launched: Figure | None = None
+    intercepted: Figure | None = None
+
+
+class Place(_Strict):
+    """A place the attack struck, where debris fell or harm was done."""
+
+    name: NonEmpty = Field(description="Canonical English name.")
+    kind: PlaceKind
+    region: str | None = Field(
+        default=None, description="Region a settlement or district lies in, from the article."
+    )
+    killed: Figure | None = None
+    injured: Figure | None = None
+
+
+class AttackEvent(_Strict):
+    """The strikes of one attacking side on one target country on one date."""
+
+    role: Role
+    attacker: Attacker
+    target_country: NonEmpty = Field(
+        description='"Ukraine", "Russia" or the English name of another country.'
+    )
+    date: str | None = Field(default=None, description="YYYY-MM-DD, or null.")
+    date_text: str | None = Field(default=None, description="The article's own date words.")
+    weapons: list[Weapon] = Field(default_factory=list)
+    killed: Figure | None = None
+    injured: Figure | None = None
+    places: list[Place] = Field(default_factory=list)
+    damage: list[DamageCategory] = Field(default_factory=list)
+    summary: str = Field(description="One plain sentence.")
+
+    @field_validator("date")
+    @classmethod
+    def _date_parses(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            parsed = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"date {value!r} is not a calendar date written YYYY-MM-DD") from None
+        if parsed.isoformat() != value:
+            raise ValueError(f"date {value!r} must be written YYYY-MM-DD")
+        return value
+
+    @field_validator("damage")
+    @classmethod
+    def _distinct_damage(cls, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class Extraction(_Strict):
+    """Every attack event one article describes; empty when it describes none."""
+
+    events: list[AttackEvent] = Field(default_factory=list)
+
+
+def extraction_json_schema() -> dict[str, Any]:
+    """The JSON schema sent to models and folded into the cache key."""
+    return Extraction.model_json_schema()
