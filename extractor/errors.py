@@ -38,16 +38,29 @@ class ConfigError(ExtractorError):
 
 
 class InputError(ExtractorError):
-    """An input that cannot become an article; the rest of a batch goes on."""
+    """An input that cannot become an article; the rest of a batch goes on.
+
+    ``article_id`` is set when the input still names an article (an empty
+    file, a record with a bad date), so that the article gets a record.
+    """
 
     reason = "input"
     exit_code = 2
 
+    def __init__(self, message: str, *, article_id: str | None = None) -> None:
+        super().__init__(message)
+        self.article_id = article_id
+
 
 class ModelError(ExtractorError):
-    """The model call failed for this article."""
+    """The model call failed for this article.
+
+    ``usage`` holds the tokens spent before the failure (an ``llm.Usage``),
+    so that failed articles are still counted in cost.
+    """
 
     reason = "model"
+    usage: object | None = None
 
 
 class TransportError(ModelError):

@@ -9,7 +9,10 @@ can never disagree about what "found in the article" means.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from extractor.schema import EVIDENCE_CHECK
 
 # Straight, curly, low-9, prime and guillemet quotes all fold to one mark:
 # models re-type quotes freely, and the codebook folds them.
@@ -43,3 +46,17 @@ def evidence_checker(article_text: str) -> EvidenceCheck:
 def validation_context(article_text: str) -> dict[str, EvidenceCheck]:
     """The pydantic validation context that turns on the evidence check."""
     return {"evidence_check": evidence_checker(article_text)}
+
+
+@contextmanager
+def evidence_checked_against(article_text: str) -> Iterator[None]:
+    """Check every Figure validated inside the block against ``article_text``.
+
+    Used around instructor calls, which must not be given a pydantic context
+    (instructor would render the messages as templates).
+    """
+    token = EVIDENCE_CHECK.set(evidence_checker(article_text))
+    try:
+        yield
+    finally:
+        EVIDENCE_CHECK.reset(token)

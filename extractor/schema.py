@@ -3,15 +3,16 @@
 Field names, types and allowed values are the codebook's, exactly; unknown
 fields are rejected so that a model cannot smuggle extra keys past the
 validator. Validation against the article (every figure's evidence must be in
-the text) is switched on by passing a context made by
-``extractor.grounding.validation_context``; without it the models check the
-shape alone, which is what stored gold and predictions need before they are
-compared to an article. This module imports nothing of extractor's own.
+the text) is switched on by ``extractor.grounding`` (a validation context, or
+the ``EVIDENCE_CHECK`` context variable); without it the models check the
+shape alone. This module imports nothing of extractor's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -53,6 +54,14 @@ DamageCategory = Literal[
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
+#: The evidence check in force for validation in this task or thread. A
+#: ContextVar rather than pydantic's ``context=``, because instructor renders
+#: every message as a Jinja template whenever it is given a context, and an
+#: article must reach the model literally.
+EVIDENCE_CHECK: ContextVar[Callable[[str], bool] | None] = ContextVar(
+    "extractor_evidence_check", default=None
+)
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -73,7 +82,7 @@ class Figure(_Strict):
     @field_validator("evidence")
     @classmethod
     def _evidence_in_article(cls, evidence: str, info: ValidationInfo) -> str:
-        check = (info.context or {}).get("evidence_check")
+        check = (info.context or {}).get("evidence_check") or EVIDENCE_CHECK.get()
         if check is not None and not check(evidence):
             raise ValueError(
                 f"evidence {evidence!r} is not in the article; copy the clause that "

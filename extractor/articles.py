@@ -1,0 +1,202 @@
+"""Reading inputs into articles: text files, HTML, directories, JSONL, stdin.
+
+A bad input never stops a batch: ``read_articles`` yields an ``InputError``
+in the article's place and moves on, and the pipeline records it.
+
+Decoding policy: files must be UTF-8 (a BOM is dropped). Invalid UTF-8 or NUL
+bytes make the input an error naming the file, rather than text silently
+altered by replacement characters that evidence could then not match.
+Zero-width characters are removed from article text, NUL from JSONL text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from extractor.errors import InputError
+
+TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\x00]")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article to extract from; ``origin`` says where it came from, for errors."""
+
+    id: str
+    text: str
+    published: dt.date | None = None
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    origin: str = ""
+
+
+def parse_date(value: object, origin: str) -> dt.date | None:
+    """An ISO date (a datetime's date part is accepted), or an InputError."""
+    if value is None or value == "":
+        return None
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise InputError(f"{origin}: published {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def clean_text(text: str) -> str:
+    """Drop invisible characters and normalise line ends; keep everything else."""
+    text = _INVISIBLE.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    return text.strip()
+
+
+def html_to_text(html: str) -> str:
+    """The main text of an HTML page, without navigation, comments or hidden text."""
+    import trafilatura
+
+    text = trafilatura.extract(
+        html, include_comments=False, include_tables=True, favor_precision=True
+    )
+    return text or ""
+
+
+def decode(data: bytes, origin: str) -> str:
+    """UTF-8 text of a file's bytes, or an InputError saying what is wrong."""
+    if b"\x00" in data:
+        raise InputError(f"{origin}: looks binary (NUL bytes); give a UTF-8 text, HTML or JSONL file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"{origin}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
+        ) from None
+
+
+def make_article(
+    *, id: str, text: str, origin: str, published: dt.date | None, **meta: str | None
+) -> Article:
+    """An article from cleaned text, refusing empty ones before any model sees them."""
+    cleaned = clean_text(text)
+    if not cleaned:
+        raise InputError(f"{origin}: the article is empty; give it some text", article_id=id)
+    return Article(id=id, text=cleaned, published=published, origin=origin, **meta)
+
+
+def read_file(path: Path, published: dt.date | None) -> Iterator[Article | InputError]:
+    """Articles from one file, by suffix: JSONL records, HTML, or plain text."""
+    origin = str(path)
+    try:
+        data = path.read_bytes()
+        if path.suffix.lower() in JSONL_SUFFIXES:
+            yield from read_jsonl(decode(data, origin).splitlines(), origin, published)
+            return
+        text = decode(data, origin)
+        if path.suffix.lower() in HTML_SUFFIXES:
+            text = html_to_text(text)
+        yield make_article(id=path.stem, text=text, origin=origin, published=published)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        yield InputError(f"{origin}: cannot be read ({reason}); check the path", article_id=path.stem)
+    except InputError as exc:
+        exc.article_id = exc.article_id or (None if path.suffix.lower() in JSONL_SUFFIXES else path.stem)
+        yield exc
+
+
+def read_jsonl(
+    lines: Iterable[str], origin: str, published: dt.date | None
+) -> Iterator[Article | InputError]:
+    """Articles from JSONL records; each bad line is an error naming its number."""
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        where = f"{origin}:{number}"
+        try:
+            article = parse_record(line, where, published)
+            if article.id in seen:
+                raise InputError(f"{where}: id {article.id!r} repeats an earlier line; ids must be unique")
+            seen.add(article.id)
+            yield article
+        except InputError as exc:
+            yield exc
+
+
+def parse_record(line: str, where: str, published: dt.date | None) -> Article:
+    """One JSONL record ``{"id", "text" | "html", "published"?, ...}`` as an article."""
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{where}: not JSON ({exc.msg}); each line must be one JSON object") from None
+    if not isinstance(record, dict):
+        raise InputError(f"{where}: not a JSON object; each line must be one record")
+    if not isinstance(record.get("id"), (str, int)) or record.get("id") == "":
+        raise InputError(f"{where}: the record has no \"id\"; add one")
+    body = record.get("text")
+    if not isinstance(body, str) and isinstance(record.get("html"), str):
+        body = html_to_text(record["html"])
+    if not isinstance(body, str):
+        raise InputError(
+            f"{where}: the record has no \"text\" or \"html\"; add the article's text",
+            article_id=str(record["id"]),
+        )
+    meta = {k: _str_or_none(record.get(k)) for k in ("title", "url", "source")}
+    article_id = str(record["id"])
+    try:
+        date = parse_date(record.get("published"), where) or published
+        return make_article(id=article_id, text=body, origin=where, published=date, **meta)
+    except InputError as exc:
+        exc.article_id = article_id
+        raise
+
+
+def _str_or_none(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def iter_paths(path: Path) -> Iterator[Path]:
+    """The readable files under a directory, recursively, in a stable order."""
+    wanted = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+    for child in sorted(path.rglob("*")):
+        if child.is_file() and child.suffix.lower() in wanted and not child.name.startswith("."):
+            yield child
+
+
+def read_articles(
+    inputs: Iterable[str], published: dt.date | None = None
+) -> Iterator[Article | InputError]:
+    """Every article named by ``inputs`` (files, directories, ``-`` for stdin)."""
+    for name in inputs:
+        if name == "-":
+            yield from read_stdin(published)
+            continue
+        path = Path(name)
+        if path.is_dir():
+            for child in iter_paths(path):
+                yield from read_file(child, published)
+        elif not path.exists():
+            yield InputError(f"{name}: no such file or directory; check the path")
+        else:
+            yield from read_file(path, published)
+
+
+def read_stdin(published: dt.date | None) -> Iterator[Article | InputError]:
+    """Standard input: JSONL when its first character opens an object, else one article."""
+    data = sys.stdin.buffer.read()
+    try:
+        text = decode(data, "<stdin>")
+    except InputError as exc:
+        yield exc
+        return
+    if text.lstrip().startswith("{"):
+        yield from read_jsonl(text.splitlines(), "<stdin>", published)
+        return
+    try:
+        yield make_article(id="stdin", text=text, origin="<stdin>", published=published)
+    except InputError as exc:
+        yield exc

@@ -1,0 +1,144 @@
+"""The ``extractor`` command: parse options, call the library, print.
+
+Every ``ExtractorError`` becomes one line on stderr and its exit code;
+anything else is a bug and keeps its traceback.
+
+Exit codes: 0 done; 1 some articles failed at the model; 2 bad input or
+settings (the other articles are still processed); 3 the run stopped on a
+fatal model error (bad key, no quota); 4 budget reached; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from extractor.errors import ExtractorError
+
+F = Callable[..., Any]
+
+
+def model_options(func: F) -> F:
+    """Options shared by every command that calls a model."""
+    options = [
+        click.option("--model", "-m", help="Model name, or 'rules' for the offline model. [env: EXTRACTOR_MODEL]"),
+        click.option("--base-url", help="OpenAI-compatible server URL. [env: OPENAI_BASE_URL]"),
+        click.option("--mode", type=click.Choice(["tools", "json_schema", "json", "md_json"]),
+                     help="How instructor asks for structure. [default: tools for OpenAI, json_schema otherwise]"),
+        click.option("--prompt", "-p", default="default", show_default=True, help="Prompt name (see 'extractor prompts')."),
+        click.option("--temperature", type=float, default=0.0, show_default=True),
+        click.option("--max-tokens", type=int, default=4096, show_default=True, help="Room for the answer."),
+        click.option("--max-retries", type=int, default=2, show_default=True, help="Re-asks after a validation failure."),
+        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
+        click.option("--concurrency", "-j", type=int, default=4, show_default=True, help="Articles in flight."),
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]"),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings_from(options: dict[str, Any]) -> Any:
+    """Settings from the shared model options (argument > env > default)."""
+    from extractor.settings import resolve_settings
+
+    settings = resolve_settings(
+        model=options.pop("model"), base_url=options.pop("base_url"), mode=options.pop("mode"),
+        cache_dir=options.pop("cache_dir"), prompt=options.pop("prompt"),
+        temperature=options.pop("temperature"), max_tokens=options.pop("max_tokens"),
+        max_retries=options.pop("max_retries"), timeout=options.pop("timeout"),
+        concurrency=options.pop("concurrency"), use_cache=not options.pop("no_cache"),
+    )
+    if settings.model_defaulted:
+        click.echo(
+            "note: no OPENAI_API_KEY or base URL set, so using the offline 'rules' model; "
+            "set OPENAI_API_KEY or pass --base-url (and --model) to use a language model",
+            err=True,
+        )
+    return settings
+
+
+def reports_errors(func: F) -> F:
+    """Turn ExtractorError into one line and its exit code; Ctrl-C into 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ExtractorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished records are on disk; rerun with the same --output to resume", err=True)
+            sys.exit(130)
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="extractor")
+def main() -> None:
+    """Turn news articles about missile and drone strikes into validated events."""
+
+
+@main.command()
+@click.argument("inputs", nargs=-1, required=True)
+@model_options
+@click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="Append records here; a rerun resumes.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True)
+@click.option("--retry-errors", is_flag=True, help="On resume, redo articles whose record is an error.")
+@reports_errors
+def extract(inputs: tuple[str, ...], published: str | None, output: Path | None, fmt: str,
+            retry_errors: bool, **options: Any) -> None:
+    """Extract attack events from INPUTS: .txt, .html, .jsonl files, directories, or - for stdin."""
+    from extractor.articles import parse_date
+    from extractor.run import run_extract
+
+    date = parse_date(published, "--published")
+    summary = run_extract(inputs, settings_from(options), output=output, fmt=fmt, published=date,
+                          retry_errors=retry_errors)
+    click.echo(summary.line(), err=True)
+    sys.exit(summary.exit_code)
+
+
+@main.command()
+def prompts() -> None:
+    """List the prompts and their versions."""
+    from extractor.prompting import available_prompts, load_prompt
+
+    for name in available_prompts():
+        click.echo(f"{name}\t{load_prompt(name).version}")
+
+
+@main.group()
+def cache() -> None:
+    """Inspect or clear the answer cache."""
+
+
+@cache.command("info")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]")
+def cache_info_command(cache_dir: Path | None) -> None:
+    """Where the cache is, how many answers it holds, and its size."""
+    from extractor.cache import cache_info
+    from extractor.settings import default_cache_dir
+
+    info = cache_info(cache_dir or default_cache_dir())
+    click.echo(f"directory: {info['directory']}\nentries: {info['entries']}\nbytes: {info['bytes']}")
+
+
+@cache.command("clear")
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]")
+def cache_clear_command(cache_dir: Path | None) -> None:
+    """Remove every cached answer."""
+    from extractor.cache import clear_cache
+    from extractor.settings import default_cache_dir
+
+    removed = clear_cache(cache_dir or default_cache_dir())
+    click.echo(f"removed {removed} entries")

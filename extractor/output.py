@@ -1,0 +1,142 @@
+"""Writers for results: JSON lines (resumable), a JSON array, or CSV.
+
+``--output FILE`` in JSONL is the durable form: one line per article, flushed
+as soon as the article is done, so a killed run loses at most the line being
+written. On resume a torn last line (a write cut off by SIGKILL) is cut away
+before anything is appended, and the ids already on disk are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+FORMATS = ("jsonl", "json", "csv")
+CSV_COLUMNS = [
+    "id", "model", "prompt_version", "status", "event", "role", "attacker", "target_country",
+    "date", "date_text", "killed", "killed_qualifier", "injured", "injured_qualifier",
+    "weapons", "places", "damage", "summary", "errors",
+]
+# Cells that a spreadsheet would run as a formula are prefixed with a quote.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One JSONL line; non-ASCII kept readable, control characters escaped by json."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def repair_torn_tail(path: Path) -> None:
+    """Cut a last line that was being written when the process died."""
+    with path.open("rb+") as handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        if size == 0:
+            return
+        handle.seek(max(0, size - 1))
+        if handle.read(1) == b"\n":
+            return
+        data = _tail(handle, size)
+        cut = data.rfind(b"\n")
+        handle.truncate(size - len(data) + cut + 1 if cut >= 0 else size - len(data))
+
+
+def _tail(handle: IO[bytes], size: int, chunk: int = 1 << 20) -> bytes:
+    start = max(0, size - chunk)
+    handle.seek(start)
+    data = handle.read()
+    return data if start == 0 or b"\n" in data else _tail(handle, size, chunk * 4)
+
+
+def done_ids(path: Path, retry_errors: bool = False) -> set[str]:
+    """Ids that already have a record in ``path`` (all, or all but errors)."""
+    if not path.exists():
+        return set()
+    repair_torn_tail(path)
+    ids: set[str] = set()
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "id" in record:
+                if retry_errors and record.get("status") == "error":
+                    ids.discard(str(record["id"]))
+                else:
+                    ids.add(str(record["id"]))
+    return ids
+
+
+class JsonlAppender:
+    """Appends records to a file, one flushed line each."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = path.open("a", encoding="utf-8")
+
+    def write(self, record: dict[str, Any]) -> None:
+        self._handle.write(record_line(record))
+        self._handle.flush()
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+def defang(value: str) -> str:
+    """A CSV cell that a spreadsheet shows as text instead of running it."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _figure(figure: dict[str, Any] | None) -> tuple[str, str]:
+    return ("", "") if figure is None else (str(figure["value"]), figure["qualifier"])
+
+
+def _weapons(weapons: list[dict[str, Any]]) -> str:
+    parts = []
+    for w in weapons:
+        name = w["category"] + (f"/{w['model']}" if w.get("model") else "")
+        counts = [
+            f"{label}={w[label]['value']}" for label in ("launched", "intercepted") if w.get(label)
+        ]
+        parts.append(" ".join([name, *counts]))
+    return "; ".join(parts)
+
+
+def csv_rows(record: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per event; an article without events still gets one row."""
+    base = {k: str(record.get(k) or "") for k in ("id", "model", "prompt_version", "status")}
+    base["errors"] = " | ".join(record.get("errors", []))
+    rows = []
+    for index, event in enumerate(record.get("events", []), start=1):
+        killed, killed_q = _figure(event.get("killed"))
+        injured, injured_q = _figure(event.get("injured"))
+        rows.append(base | {
+            "event": str(index), "role": event["role"], "attacker": event["attacker"],
+            "target_country": event["target_country"], "date": event.get("date") or "",
+            "date_text": event.get("date_text") or "", "killed": killed, "killed_qualifier": killed_q,
+            "injured": injured, "injured_qualifier": injured_q, "weapons": _weapons(event["weapons"]),
+            "places": "; ".join(p["name"] for p in event["places"]),
+            "damage": "; ".join(event["damage"]), "summary": event.get("summary", ""),
+        })
+    return rows or [base]
+
+
+def render(records: Iterable[dict[str, Any]], fmt: str) -> str:
+    """All records in one of FORMATS, as text."""
+    if fmt == "jsonl":
+        return "".join(record_line(r) for r in records)
+    if fmt == "json":
+        return json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="")
+    writer.writeheader()
+    for record in records:
+        for row in csv_rows(record):
+            writer.writerow({k: defang(v) for k, v in row.items()})
+    return buffer.getvalue()

@@ -1,0 +1,250 @@
+"""article -> prompt -> model call (cached, retried) -> validated events -> result.
+
+This is the one module that chains the stages. ``Extractor`` handles one
+article at a time; ``extract_stream`` runs many with a bounded number in
+flight, reading inputs lazily so that memory does not grow with the corpus.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from extractor.articles import Article
+from extractor.cache import AnswerCache, cache_key
+from extractor.errors import FatalModelError, InputError, InvalidOutputError, ModelError
+from extractor.grounding import evidence_checked_against
+from extractor.llm import Usage, validation_messages
+from extractor.prompting import Prompt, load_prompt, render_messages
+from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
+from extractor.settings import Settings
+
+log = logging.getLogger(__name__)
+Status = Literal["ok", "invalid", "error"]
+
+
+@dataclass
+class ExtractionResult:
+    """What became of one article: its events, or why there are none."""
+
+    id: str
+    model: str
+    prompt_version: str | None
+    status: Status
+    extraction: Extraction | None = None
+    errors: list[str] = field(default_factory=list)
+    usage: Usage = field(default_factory=Usage)
+    cached: bool = False
+    seconds: float = 0.0
+
+    @property
+    def events(self) -> list[Any]:
+        return list(self.extraction.events) if self.extraction else []
+
+    def to_record(self) -> dict[str, Any]:
+        """The output record, one JSON line per article."""
+        return {
+            "id": self.id,
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "status": self.status,
+            "events": [e.model_dump(mode="json") for e in self.events],
+            "errors": self.errors,
+            "usage": self.usage.to_dict(),
+            "cached": self.cached,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def validator_fingerprint() -> str:
+    """A hash of the validating code, so changed validators miss the cache."""
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for name in ("schema.py", "grounding.py"):
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def validate_answer(answer: dict[str, Any], article_text: str) -> Extraction:
+    """The same validation a fresh answer gets, for answers from the cache."""
+    with evidence_checked_against(article_text):
+        return Extraction.model_validate(answer)
+
+
+class Extractor:
+    """Turns articles into results under one set of settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.prompt: Prompt | None = None if settings.is_rules else load_prompt(settings.prompt)
+        self._client: Any = None
+        self._cache: AnswerCache | None = None
+        self._fingerprint = validator_fingerprint()
+
+    @property
+    def prompt_version(self) -> str | None:
+        return self.prompt.version if self.prompt else None
+
+    @property
+    def cache(self) -> AnswerCache:
+        if self._cache is None:
+            self._cache = AnswerCache(self.settings.cache_dir, enabled=self.settings.use_cache)
+        return self._cache
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            from extractor.llm import ModelClient
+
+            self._client = ModelClient(self.settings)
+        return self._client
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+        if self._cache is not None:
+            self._cache.close()
+
+    def _result(self, article_id: str, status: Status, started: float, **kw: Any) -> ExtractionResult:
+        return ExtractionResult(
+            id=article_id,
+            model=self.settings.model,
+            prompt_version=self.prompt_version,
+            status=status,
+            seconds=time.perf_counter() - started,
+            **kw,
+        )
+
+    def input_failure(self, error: InputError) -> ExtractionResult | None:
+        """A record for an input that names an article but cannot be read."""
+        if error.article_id is None:
+            return None
+        return self._result(error.article_id, "error", time.perf_counter(), errors=[f"input: {error}"])
+
+    async def extract(self, article: Article) -> ExtractionResult:
+        """One article's result; only a FatalModelError escapes."""
+        started = time.perf_counter()
+        try:
+            if self.settings.is_rules:
+                return self._result(article.id, "ok", started, extraction=self._rules(article))
+            return await self._extract_llm(article, started)
+        except InvalidOutputError as exc:
+            return self._result(
+                article.id, "invalid", started, errors=exc.errors, usage=_usage_of(exc)
+            )
+        except FatalModelError:
+            raise
+        except ModelError as exc:
+            errors = [f"{exc.reason}: {exc}"]
+            return self._result(article.id, "error", started, errors=errors, usage=_usage_of(exc))
+
+    def _rules(self, article: Article) -> Extraction:
+        from extractor.rules import extract_rules
+
+        extraction = extract_rules(article.text, article.published)
+        try:
+            return validate_answer(extraction.model_dump(mode="json"), article.text)
+        except ValidationError as exc:
+            raise InvalidOutputError("rules output failed validation", errors=validation_messages(exc)) from exc
+
+    def request_for(self, article: Article) -> dict[str, Any]:
+        """Everything that changes the answer, as the cache key sees it."""
+        assert self.prompt is not None
+        s = self.settings
+        return {
+            "model": s.model,
+            "base_url": s.base_url,
+            "mode": s.mode,
+            "messages": render_messages(self.prompt, article),
+            "schema": extraction_json_schema(),
+            "schema_version": SCHEMA_VERSION,
+            "validators": self._fingerprint,
+            "prompt_version": self.prompt.version,
+            "temperature": s.temperature,
+            "max_tokens": s.max_tokens,
+        }
+
+    async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
+        request = self.request_for(article)
+        key = cache_key(request)
+        hit = self.cache.get(key)
+        if hit is not None:
+            try:
+                extraction = validate_answer(hit["answer"], article.text)
+                usage = Usage(**hit.get("usage", {}))
+                return self._result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
+            except (ValidationError, KeyError, TypeError) as exc:
+                log.warning("cached answer for %s no longer validates (%s); asking again", article.id, exc)
+        answer = await self.client.ask(request["messages"], article.text)
+        self.cache.set(key, {"answer": answer.answer, "usage": answer.usage.to_dict()})
+        return self._result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage)
+
+
+def _usage_of(exc: ModelError) -> Usage:
+    return exc.usage if isinstance(exc.usage, Usage) else Usage()
+
+
+async def extract_stream(
+    items: Iterable[Article | InputError],
+    settings: Settings,
+    *,
+    skip_ids: frozenset[str] | set[str] = frozenset(),
+    on_input_error: Any = None,
+) -> AsyncIterator[ExtractionResult]:
+    """Results for many articles as they finish, at most ``concurrency`` in flight.
+
+    Articles whose id is in ``skip_ids`` are not sent (a resumed run). Input
+    errors become error results when they name an article, and are passed to
+    ``on_input_error`` either way. A FatalModelError stops the stream; work in
+    flight is abandoned, finished results have already been yielded.
+    """
+    extractor = Extractor(settings)
+    pending: set[asyncio.Task[ExtractionResult]] = set()
+    source = iter(items)
+    try:
+        while True:
+            for item in _take(source, settings.concurrency - len(pending), skip_ids, extractor, on_input_error):
+                if isinstance(item, ExtractionResult):
+                    yield item
+                else:
+                    pending.add(asyncio.ensure_future(extractor.extract(item)))
+            if not pending:
+                return
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                yield task.result()
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        await extractor.close()
+
+
+def _take(
+    source: Any, room: int, skip_ids: Any, extractor: Extractor, on_input_error: Any
+) -> Iterable[Article | ExtractionResult]:
+    """Up to ``room`` articles from ``source``, with input failures as results."""
+    taken = 0
+    while taken < room:
+        item = next(source, None)
+        if item is None:
+            return
+        if isinstance(item, InputError):
+            if on_input_error is not None:
+                on_input_error(item)
+            failure = extractor.input_failure(item)
+            if failure is not None and failure.id not in skip_ids:
+                yield failure
+            continue
+        if item.id in skip_ids:
+            continue
+        taken += 1
+        yield item

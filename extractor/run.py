@@ -1,0 +1,149 @@
+"""A run over many inputs: resumable output, progress, and what to tell the user.
+
+The CLI's ``extract`` is this function plus option parsing. The output file
+is the run's memory: records are appended as they finish, and a rerun with
+the same file sends only the articles that have no record yet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from extractor.articles import read_articles
+from extractor.errors import InputError
+from extractor.output import JsonlAppender, done_ids, record_line, render
+from extractor.pipeline import ExtractionResult, extract_stream
+from extractor.settings import Settings
+
+
+@dataclass
+class RunSummary:
+    """Counts a run reports at the end and turns into an exit code."""
+
+    statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "invalid": 0, "error": 0})
+    input_errors: int = 0
+    skipped: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached: int = 0
+
+    def add(self, result: ExtractionResult) -> None:
+        self.statuses[result.status] += 1
+        self.cached += int(result.cached)
+        self.prompt_tokens += result.usage.prompt_tokens
+        self.completion_tokens += result.usage.completion_tokens
+
+    @property
+    def exit_code(self) -> int:
+        if self.input_errors:
+            return 2
+        return 1 if self.statuses["error"] else 0
+
+    def line(self) -> str:
+        s = self.statuses
+        parts = [f"{s['ok']} ok", f"{s['invalid']} invalid", f"{s['error']} error"]
+        if self.skipped:
+            parts.append(f"{self.skipped} already done")
+        parts.append(f"{self.cached} from cache")
+        parts.append(f"tokens {self.prompt_tokens} in / {self.completion_tokens} out")
+        return ", ".join(parts)
+
+
+def run_extract(
+    inputs: Iterable[str],
+    settings: Settings,
+    *,
+    output: Path | None = None,
+    fmt: str = "jsonl",
+    published: dt.date | None = None,
+    retry_errors: bool = False,
+    stdout: TextIO = sys.stdout,
+    warn: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> RunSummary:
+    """Extract from every input, writing records as they finish."""
+    summary = RunSummary()
+    resumable = output is not None and fmt == "jsonl"
+    skip = done_ids(output, retry_errors) if resumable and output else set()
+    summary.skipped = len(skip)
+
+    def on_input_error(error: InputError) -> None:
+        summary.input_errors += 1
+        warn(f"error: {error}")
+
+    sink = JsonlAppender(output) if resumable and output else None
+    kept: list[dict[str, Any]] = []
+    try:
+        asyncio.run(_drain(inputs, settings, published, skip, on_input_error, summary, sink, fmt, kept, stdout))
+    finally:
+        if sink is not None:
+            sink.close()
+    if not resumable:
+        text = render(kept, fmt) if fmt != "jsonl" else ""
+        if output is not None:
+            output.write_text(text, encoding="utf-8")
+        else:
+            stdout.write(text)
+    return summary
+
+
+async def _drain(
+    inputs: Iterable[str],
+    settings: Settings,
+    published: dt.date | None,
+    skip: set[str],
+    on_input_error: Callable[[InputError], None],
+    summary: RunSummary,
+    sink: JsonlAppender | None,
+    fmt: str,
+    kept: list[dict[str, Any]],
+    stdout: TextIO,
+) -> None:
+    stream = extract_stream(
+        read_articles(inputs, published), settings, skip_ids=skip, on_input_error=on_input_error
+    )
+    with _progress() as advance:
+        async for result in stream:
+            summary.add(result)
+            record = result.to_record()
+            if sink is not None:
+                sink.write(record)
+            elif fmt == "jsonl":
+                stdout.write(record_line(record))
+                stdout.flush()
+            else:
+                kept.append(record)
+            advance(result)
+
+
+class _progress:
+    """A progress line on stderr when it is a terminal; nothing otherwise."""
+
+    def __enter__(self) -> Callable[[ExtractionResult], None]:
+        self._bar: Any = None
+        if not sys.stderr.isatty():
+            return lambda result: None
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(
+            SpinnerColumn(), TextColumn("{task.completed} articles"), TextColumn("{task.fields[last]}"),
+            TimeElapsedColumn(), transient=True, console=_stderr_console(),
+        )
+        self._bar.start()
+        task = self._bar.add_task("extract", total=None, last="")
+        return lambda result: self._bar.update(task, advance=1, last=f"{result.id}: {result.status}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
