@@ -63,10 +63,12 @@ def run_extract(
     fmt: str = "jsonl",
     published: dt.date | None = None,
     retry_errors: bool = False,
-    stdout: TextIO = sys.stdout,
-    warn: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+    stdout: TextIO | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> RunSummary:
     """Extract from every input, writing records as they finish."""
+    stdout = stdout or sys.stdout
+    warn = warn or (lambda message: print(message, file=sys.stderr))
     summary = RunSummary()
     resumable = output is not None and fmt == "jsonl"
     skip = done_ids(output, retry_errors) if resumable and output else set()

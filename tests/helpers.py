@@ -1,0 +1,74 @@
+"""Small builders shared by the tests: codebook-valid events and articles."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DATASETS = REPO / "evals" / "datasets"
+
+ARTICLE = (
+    "KYIV, Nov. 19 - Russia launched 120 drones and three missiles at Ukraine overnight, "
+    "the Ukrainian Air Force said. Air defences shot down 100 drones. Two people were "
+    "killed in Kharkiv, where a residential building was hit."
+)
+
+
+def figure(value: int, evidence: str, qualifier: str = "exact", source: str | None = None) -> dict[str, Any]:
+    return {"value": value, "qualifier": qualifier, "source": source, "evidence": evidence}
+
+
+def event(**changes: Any) -> dict[str, Any]:
+    """One codebook-valid event grounded in ARTICLE; keyword changes replace fields."""
+    base: dict[str, Any] = {
+        "role": "main",
+        "attacker": "Russia",
+        "target_country": "Ukraine",
+        "date": "2024-11-19",
+        "date_text": "overnight",
+        "weapons": [
+            {
+                "category": "drone",
+                "model": None,
+                "launched": figure(120, "Russia launched 120 drones", source="Ukrainian Air Force"),
+                "intercepted": figure(100, "Air defences shot down 100 drones"),
+            },
+            {"category": "missile", "model": None, "launched": figure(3, "three missiles"), "intercepted": None},
+        ],
+        "killed": figure(2, "Two people were killed in Kharkiv"),
+        "injured": None,
+        "places": [
+            {
+                "name": "Kharkiv",
+                "kind": "settlement",
+                "region": None,
+                "killed": figure(2, "Two people were killed in Kharkiv"),
+                "injured": None,
+            }
+        ],
+        "damage": ["residential"],
+        "summary": "Russia attacked Ukraine with drones and missiles overnight.",
+    }
+    base.update(copy.deepcopy(changes))
+    return base
+
+
+def extraction(*events: dict[str, Any]) -> dict[str, Any]:
+    return {"events": list(events)}
+
+
+def ungrounded_event() -> dict[str, Any]:
+    """An event whose killed figure quotes words that are not in ARTICLE."""
+    return event(killed=figure(2, "two civilians died in the blast"))
+
+
+def seed_articles() -> list[dict[str, Any]]:
+    lines = (DATASETS / "seeds" / "articles.jsonl").read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
