@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from extractor.articles import Article, make_article, parse_date
@@ -91,7 +91,7 @@ async def aextract_many(
     published: dt.date | str | None = None,
     settings: Settings | None = None,
     **options: Any,
-) -> AsyncIterator[ExtractionResult]:
+) -> AsyncGenerator[ExtractionResult, None]:
     """Results for many articles, in the order they finish."""
     resolved = settings_for(settings, **options)
     async for result in extract_stream(_articles(articles, published), resolved):

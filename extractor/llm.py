@@ -166,7 +166,7 @@ class ModelClient:
             timeout=settings.timeout,
         )
         self._policy = TransportRetry(settings)
-        self._create = instructor.patch(create=self._send, mode=instructor_mode(settings.mode))
+        self._create: Any = instructor.patch(create=self._send, mode=instructor_mode(settings.mode))
         self.requests = 0
 
     async def close(self) -> None:
@@ -254,6 +254,13 @@ def validation_messages(exc: BaseException) -> list[str]:
     return [f"{type(exc).__name__}: {exc}"]
 
 
+def _root_cause(exc: BaseException) -> str:
+    """The first line of the deepest cause: "Connection refused", not "Connection error"."""
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+
+
 def api_error(exc: BaseException) -> ModelError:
     """Our error for an openai exception; the key never appears in the message."""
     import openai
@@ -261,7 +268,9 @@ def api_error(exc: BaseException) -> ModelError:
     if isinstance(exc, openai.APITimeoutError):
         return TransportError("the request timed out after the retries", reason="timeout")
     if isinstance(exc, openai.APIConnectionError):
-        return TransportError("could not reach the model server after the retries", reason="connection")
+        return TransportError(
+            f"could not reach the model server after the retries ({_root_cause(exc)})", reason="connection"
+        )
     if not isinstance(exc, openai.APIStatusError):
         return ModelError(str(exc))
     status, code = exc.status_code, _error_code(exc)
