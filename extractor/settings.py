@@ -104,11 +104,12 @@ def resolve_settings(
         model_defaulted=defaulted,
         **{k: v for k, v in overrides.items() if v is not None},
     )
-    _check(settings)
+    check_settings(settings)
     return settings
 
 
-def _check(settings: Settings) -> None:
+def check_settings(settings: Settings) -> None:
+    """A ConfigError for settings that cannot work, before any article is read."""
     if settings.concurrency < 1:
         raise ConfigError("--concurrency must be at least 1")
     if settings.max_retries < 0:
