@@ -142,3 +142,59 @@ def cache_clear_command(cache_dir: Path | None) -> None:
 
     removed = clear_cache(cache_dir or default_cache_dir())
     click.echo(f"removed {removed} entries")
+
+
+@main.command()
+@click.argument("gold", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("pred", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--articles", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Article texts for the grounding rate. [default: articles.jsonl beside GOLD]")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@reports_errors
+def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
+    """Score predictions PRED (extract's output records) against GOLD events."""
+    import json
+
+    from extractor.scorecard import score_files
+
+    report = score_files(gold, pred, articles)
+    if fmt == "json":
+        click.echo(json.dumps(report.to_dict(), indent=2))
+        return
+    from extractor.report import print_scores
+
+    print_scores(report.to_dict())
+
+
+@main.command()
+@click.option("--dataset", "-d", default="seeds", show_default=True,
+              help="A dataset name under evals/datasets (seeds, dev) or a folder with articles.jsonl and gold.jsonl.")
+@click.option("--model", "-m", "models", multiple=True, required=True,
+              help="A model to evaluate (repeatable): any model name, 'rules', or file:PRED.jsonl.")
+@click.option("--prompt", "-p", "prompts", multiple=True, help="A prompt to evaluate (repeatable). [default: default]")
+@click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write report.json, report.md and report.html here.")
+@click.option("--prices", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON prices per million tokens, overriding the packaged table.")
+@click.option("--base-url", help="OpenAI-compatible server URL. [env: OPENAI_BASE_URL]")
+@click.option("--mode", type=click.Choice(["tools", "json_schema", "json", "md_json"]))
+@click.option("--concurrency", "-j", type=int, default=4, show_default=True)
+@click.option("--max-retries", type=int, default=2, show_default=True)
+@click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]")
+@click.option("--no-cache", is_flag=True)
+@reports_errors
+def evals(dataset: str, models: tuple[str, ...], prompts: tuple[str, ...], report_dir: Path | None,
+          prices: Path | None, base_url: str | None, mode: str | None, concurrency: int, max_retries: int,
+          cache_dir: Path | None, no_cache: bool) -> None:
+    """Run MODELs (and prompts) over a gold dataset, score them and compare them."""
+    from extractor.evals import run_evals
+    from extractor.report import print_table, write_report
+    from extractor.settings import RULES_MODEL, resolve_settings
+
+    settings = resolve_settings(model=RULES_MODEL, base_url=base_url, mode=mode, cache_dir=cache_dir,
+                                concurrency=concurrency, max_retries=max_retries, use_cache=not no_cache)
+    report = run_evals(dataset, models, prompts or ("default",), settings, prices)
+    print_table(report)
+    if report_dir is not None:
+        paths = write_report(report, report_dir)
+        click.echo("wrote " + ", ".join(str(p) for p in paths.values()), err=True)
