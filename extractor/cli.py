@@ -155,15 +155,16 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
     """Score predictions PRED (extract's output records) against GOLD events."""
     import json
 
-    from extractor.scorecard import score_files
+    from extractor.evals import score_report
 
-    report = score_files(gold, pred, articles)
+    report = score_report(gold, pred, articles)
     if fmt == "json":
-        click.echo(json.dumps(report.to_dict(), indent=2))
+        scores = {k: v for k, v in report["runs"][0]["scores"].items() if k != "per_article"}
+        click.echo(json.dumps(scores, indent=2))
         return
-    from extractor.report import print_scores
+    from extractor.report import print_table
 
-    print_scores(report.to_dict())
+    print_table(report)
 
 
 @main.command()

@@ -72,6 +72,15 @@ def load_dataset(name_or_path: str) -> Dataset:
     return Dataset(folder.name, load_articles(folder / "articles.jsonl"), load_gold(folder / "gold.jsonl"))
 
 
+def score_report(gold_path: Path, pred_path: Path, articles_path: Path | None = None) -> dict[str, Any]:
+    """The evals report of one stored prediction file: what ``extractor score`` shows."""
+    articles_path = articles_path or gold_path.parent / "articles.jsonl"
+    articles = load_articles(articles_path) if articles_path.is_file() else {}
+    dataset = Dataset(gold_path.parent.name, articles, load_gold(gold_path))
+    run = run_model(dataset, FILE_PREFIX + str(pred_path), "default", Settings())
+    return build_report(dataset, [score_run(run, dataset, load_prices())])
+
+
 def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
     """Prices per million tokens: the packaged table, updated by the user's file."""
     packaged = resources.files("extractor").joinpath("data/prices.json").read_text("utf-8")
@@ -127,7 +136,7 @@ def run_model(dataset: Dataset, model: str, prompt: str, settings: Settings) -> 
 def score_run(run: Run, dataset: Dataset, prices: dict[str, dict[str, float]]) -> Run:
     """Scores, failures, tokens, cost and latency of a run."""
     predictions = {key: Prediction.model_validate(record) for key, record in run.records.items()}
-    run.scores = score_dataset(dataset.gold, predictions, dataset.articles)
+    run.scores = score_dataset(dataset.gold, predictions, dataset.articles or None)
     run.cost = stored_cost(run, prices) if run.model.startswith(FILE_PREFIX) else run_cost(run.model, run.records.values(), prices)
     run.extra = {"failures": failures(run.records, dataset), "tokens": tokens(run.records.values()),
                  "latency": latency(run.records.values())}
@@ -230,5 +239,5 @@ def gold_summary(dataset: Dataset) -> dict[str, Any]:
     kinds: dict[str, int] = {}
     for event in events:
         for fact in event_facts(event):
-            kinds[fact[0]] = kinds.get(fact[0], 0) + 1
+            kinds[str(fact[0])] = kinds.get(str(fact[0]), 0) + 1
     return {"articles": len(dataset.gold), "events": len(events), "facts": sum(kinds.values()), "facts_per_kind": kinds}
