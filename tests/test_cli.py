@@ -22,7 +22,7 @@ from helpers import DATASETS, figure, read_jsonl, seed_articles
 from extractor.cli import main
 
 SEEDS = DATASETS / "seeds" / "articles.jsonl"
-ARTICLE_IN_PROMPT = re.compile(r"<<<ARTICLE\n(.*)\nARTICLE>>>", re.S)
+ARTICLE_IN_PROMPT = re.compile(r"<<<ARTICLE\n(.*)\nARTICLE>>>", re.DOTALL)
 
 
 def article_of(body: dict[str, Any]) -> str:
