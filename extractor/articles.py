@@ -92,11 +92,10 @@ def read_file(path: Path, published: dt.date | None) -> Iterator[Article | Input
     """Articles from one file, by suffix: JSONL records, HTML, or plain text."""
     origin = str(path)
     try:
-        data = path.read_bytes()
         if path.suffix.lower() in JSONL_SUFFIXES:
-            yield from read_jsonl(decode(data, origin).splitlines(), origin, published)
+            yield from read_jsonl(decoded_lines(path), origin, published)
             return
-        text = decode(data, origin)
+        text = decode(path.read_bytes(), origin)
         if path.suffix.lower() in HTML_SUFFIXES:
             text = html_to_text(text)
         yield make_article(id=path.stem, text=text, origin=origin, published=published)
@@ -108,12 +107,28 @@ def read_file(path: Path, published: dt.date | None) -> Iterator[Article | Input
         yield exc
 
 
+def decoded_lines(path: Path) -> Iterator[str | InputError]:
+    """The lines of a JSONL file, read one at a time so memory stays flat.
+
+    A line that is not UTF-8 becomes an InputError naming it; the rest go on.
+    """
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield InputError(f"{path}:{number}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8")
+
+
 def read_jsonl(
-    lines: Iterable[str], origin: str, published: dt.date | None
+    lines: Iterable[str | InputError], origin: str, published: dt.date | None
 ) -> Iterator[Article | InputError]:
     """Articles from JSONL records; each bad line is an error naming its number."""
     seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
+        if isinstance(line, InputError):
+            yield line
+            continue
         if not line.strip():
             continue
         where = f"{origin}:{number}"

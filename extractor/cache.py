@@ -60,6 +60,7 @@ class AnswerCache:
     def _open(directory: Path) -> Any:
         import diskcache
 
+        _warn_if_shared(directory)
         try:
             return diskcache.Cache(str(directory), disk=_json_only_disk(), timeout=5)
         except Exception as exc:  # a garbage database, a read-only or full disk
@@ -94,6 +95,16 @@ class AnswerCache:
     def close(self) -> None:
         if self._cache is not None:
             self._cache.close()
+
+
+def _warn_if_shared(directory: Path) -> None:
+    """Say so when others can write the cache: their entries are still only JSON,
+    and every one is validated again, but the user should know."""
+    try:
+        if directory.stat().st_mode & 0o002:
+            log.warning("cache directory %s is writable by other users; entries are re-validated", directory)
+    except OSError:
+        pass
 
 
 def cache_info(directory: Path) -> dict[str, Any]:

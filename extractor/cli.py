@@ -5,7 +5,8 @@ anything else is a bug and keeps its traceback.
 
 Exit codes: 0 done; 1 some articles failed at the model; 2 bad input or
 settings (the other articles are still processed); 3 the run stopped on a
-fatal model error (bad key, no quota); 4 budget reached; 130 interrupted.
+fatal model error (bad key, no quota, rate limited again and again); 4
+--max-cost reached; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def model_options(func: F) -> F:
         click.option("--max-retries", type=int, default=2, show_default=True, help="Re-asks after a validation failure."),
         click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
         click.option("--concurrency", "-j", type=int, default=4, show_default=True, help="Articles in flight."),
+        click.option("--rpm", type=float, help="Requests per minute the provider allows (paces requests)."),
+        click.option("--tpm", type=float, help="Tokens per minute the provider allows (paces requests)."),
+        click.option("--max-cost", type=float, help="Stop starting calls before the estimated spend passes this many dollars."),
+        click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="JSON prices per million tokens, overriding the packaged table."),
+        click.option("--max-input-tokens", type=int, default=120_000, show_default=True,
+                     help="Articles estimated longer than this are recorded as input_too_long, not sent."),
         click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]"),
         click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
     ]
@@ -54,6 +62,8 @@ def settings_from(options: dict[str, Any]) -> Any:
         temperature=options.pop("temperature"), max_tokens=options.pop("max_tokens"),
         max_retries=options.pop("max_retries"), timeout=options.pop("timeout"),
         concurrency=options.pop("concurrency"), use_cache=not options.pop("no_cache"),
+        rpm=options.pop("rpm"), tpm=options.pop("tpm"), max_cost=options.pop("max_cost"),
+        prices_path=options.pop("prices_path"), max_input_tokens=options.pop("max_input_tokens"),
     )
     if settings.model_defaulted:
         click.echo(

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from extractor.articles import Article
 from extractor.datasets import ArticleRecord, Prediction, load_articles, load_gold, load_predictions
 from extractor.errors import ConfigError
 from extractor.pipeline import extract_stream
+from extractor.pricing import Prices, load_prices, token_cost
 from extractor.scorecard import ScoreReport, compare_reports, score_dataset
 from extractor.settings import Settings, check_settings
 
@@ -81,30 +80,10 @@ def score_report(gold_path: Path, pred_path: Path, articles_path: Path | None = 
     return build_report(dataset, [score_run(run, dataset, load_prices())])
 
 
-def load_prices(path: Path | None = None) -> dict[str, dict[str, float]]:
-    """Prices per million tokens: the packaged table, updated by the user's file."""
-    packaged = resources.files("extractor").joinpath("data/prices.json").read_text("utf-8")
-    prices = dict(json.loads(packaged)["models"])
-    if path is not None:
-        try:
-            user = json.loads(path.read_text("utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read prices ({exc}); give a JSON file like extractor/data/prices.json") from None
-        prices.update(user.get("models", user))
-    return prices
-
-
-def run_cost(model: str, records: Iterable[dict[str, Any]], prices: dict[str, dict[str, float]]) -> float | None:
+def run_cost(model: str, records: Iterable[dict[str, Any]], prices: Prices) -> float | None:
     """Dollars for the tokens of a run; None when the model has no price."""
-    price = prices.get(model)
-    if price is None:
-        return None
-    tokens_in = tokens_out = 0
-    for record in records:
-        usage = record.get("usage") or {}
-        tokens_in += int(usage.get("prompt_tokens", 0))
-        tokens_out += int(usage.get("completion_tokens", 0))
-    return (tokens_in * price["input"] + tokens_out * price["output"]) / 1_000_000
+    used = tokens(records)
+    return token_cost(model, used["prompt"], used["completion"], prices)
 
 
 def as_article(record: ArticleRecord) -> Article:
@@ -133,7 +112,7 @@ def run_model(dataset: Dataset, model: str, prompt: str, settings: Settings) -> 
     return Run(model, None if run_settings.is_rules else prompt, version, records)
 
 
-def score_run(run: Run, dataset: Dataset, prices: dict[str, dict[str, float]]) -> Run:
+def score_run(run: Run, dataset: Dataset, prices: Prices) -> Run:
     """Scores, failures, tokens, cost and latency of a run."""
     predictions = {key: Prediction.model_validate(record) for key, record in run.records.items()}
     run.scores = score_dataset(dataset.gold, predictions, dataset.articles or None)
@@ -156,7 +135,7 @@ def failures(records: dict[str, dict[str, Any]], dataset: Dataset) -> dict[str, 
     return {**counts, "articles": reasons, "missing_ids": missing}
 
 
-def stored_cost(run: Run, prices: dict[str, dict[str, float]]) -> float | None:
+def stored_cost(run: Run, prices: Prices) -> float | None:
     """Cost of stored predictions, priced by the model their records name (if one)."""
     models = {r.get("model") for r in run.records.values()}
     model = models.pop() if len(models) == 1 else None

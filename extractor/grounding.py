@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from extractor.schema import EVIDENCE_CHECK
+from extractor.schema import EVIDENCE_CHECK, LEAK_CHECK
 
 # Straight, curly, low-9, prime and guillemet quotes all fold to one mark:
 # models re-type quotes freely, and the codebook folds them.
@@ -48,15 +48,35 @@ def validation_context(article_text: str) -> dict[str, EvidenceCheck]:
     return {"evidence_check": evidence_checker(article_text)}
 
 
+def leak_checker(instructions: str, article_text: str, width: int = 8) -> EvidenceCheck:
+    """Return a test of whether a text repeats ``width`` words running of the instructions.
+
+    Runs of words that the article itself contains are allowed: quoting the
+    article is what the model is asked to do.
+    """
+    words = fold_text(instructions).split()
+    folded_article = fold_text(article_text)
+    runs = {" ".join(words[i : i + width]) for i in range(len(words) - width + 1)}
+    runs = {run for run in runs if run not in folded_article}
+
+    def repeats_instructions(text: str) -> bool:
+        found = fold_text(text).split()
+        return any(" ".join(found[i : i + width]) in runs for i in range(len(found) - width + 1))
+
+    return repeats_instructions
+
+
 @contextmanager
-def evidence_checked_against(article_text: str) -> Iterator[None]:
-    """Check every Figure validated inside the block against ``article_text``.
+def evidence_checked_against(article_text: str, instructions: str | None = None) -> Iterator[None]:
+    """Check what is validated inside the block against the article (and instructions).
 
     Used around instructor calls, which must not be given a pydantic context
     (instructor would render the messages as templates).
     """
-    token = EVIDENCE_CHECK.set(evidence_checker(article_text))
+    evidence = EVIDENCE_CHECK.set(evidence_checker(article_text))
+    leak = LEAK_CHECK.set(leak_checker(instructions, article_text) if instructions else None)
     try:
         yield
     finally:
-        EVIDENCE_CHECK.reset(token)
+        EVIDENCE_CHECK.reset(evidence)
+        LEAK_CHECK.reset(leak)

@@ -31,6 +31,7 @@ from extractor.errors import (
 )
 from extractor.grounding import evidence_checked_against
 from extractor.schema import Extraction
+from extractor.throttle import Throttle
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState
@@ -167,6 +168,7 @@ class ModelClient:
         )
         self._policy = TransportRetry(settings)
         self._create: Any = instructor.patch(create=self._send, mode=instructor_mode(settings.mode))
+        self.throttle = Throttle(settings.concurrency, settings.rpm, settings.tpm)
         self.requests = 0
 
     async def close(self) -> None:
@@ -176,19 +178,33 @@ class ModelClient:
         """One chat completion, with transport retries; refusals stop here."""
         async for attempt in self._policy.retrying():
             with attempt:
-                self.requests += 1
-                response = await self._client.chat.completions.create(**kwargs)
+                response = await self._request(kwargs)
         message = response.choices[0].message if response.choices else None
         if message is not None and getattr(message, "refusal", None):
             raise RefusalError(f"the model refused: {message.refusal}")
         return response
+
+    async def _request(self, kwargs: dict[str, Any]) -> Any:
+        """One HTTP request, paced by the throttle, which learns from its outcome."""
+        import openai
+
+        self.requests += 1
+        async with self.throttle.slot(estimated_tokens(kwargs)):
+            try:
+                raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
+            except openai.RateLimitError as exc:
+                if _error_code(exc) != "insufficient_quota":
+                    self.throttle.limited(retry_after_seconds(exc))
+                raise
+        self.throttle.succeeded(raw.headers)
+        return raw.parse()
 
     async def ask(self, messages: list[dict[str, str]], article_text: str) -> ModelAnswer:
         """A validated extraction for one article, or a ModelError saying why not."""
         import instructor
 
         try:
-            with evidence_checked_against(article_text):
+            with evidence_checked_against(article_text, instructions=messages[0]["content"]):
                 parsed = await self._create(
                     model=self.settings.model,
                     messages=messages,
@@ -207,6 +223,12 @@ class ModelClient:
         usage = Usage()
         usage.add(getattr(parsed, "_total_usage", None) or _raw_usage(parsed))
         return ModelAnswer(parsed, parsed.model_dump(mode="json"), usage)
+
+
+def estimated_tokens(kwargs: dict[str, Any]) -> int:
+    """What a request counts against a tokens-per-minute limit: prompt plus room."""
+    prompt_chars = sum(len(str(m.get("content", ""))) for m in kwargs.get("messages", []))
+    return prompt_chars // 4 + int(kwargs.get("max_tokens") or 0)
 
 
 def _raw_usage(parsed: Any) -> Any:

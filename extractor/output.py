@@ -127,16 +127,45 @@ def csv_rows(record: dict[str, Any]) -> list[dict[str, str]]:
     return rows or [base]
 
 
+class RecordWriter:
+    """Writes records in one of FORMATS as they come, so memory stays flat.
+
+    JSONL is one line per record; CSV a header, then rows; JSON an array whose
+    brackets are written at open and close.
+    """
+
+    def __init__(self, stream: IO[str], fmt: str) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.count = 0
+        self._csv = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, restval="") if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writeheader()
+        elif fmt == "json":
+            stream.write("[")
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._csv is not None:
+            for row in csv_rows(record):
+                self._csv.writerow({k: defang(v) for k, v in row.items()})
+        elif self.fmt == "json":
+            self.stream.write(("," if self.count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+        else:
+            self.stream.write(record_line(record))
+        self.count += 1
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.stream.write("\n]\n" if self.count else "]\n")
+        self.stream.flush()
+
+
 def render(records: Iterable[dict[str, Any]], fmt: str) -> str:
     """All records in one of FORMATS, as text."""
-    if fmt == "jsonl":
-        return "".join(record_line(r) for r in records)
-    if fmt == "json":
-        return json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval="")
-    writer.writeheader()
+    writer = RecordWriter(buffer, fmt)
     for record in records:
-        for row in csv_rows(record):
-            writer.writerow({k: defang(v) for k, v in row.items()})
+        writer.write(record)
+    writer.close()
     return buffer.getvalue()

@@ -20,8 +20,9 @@ from pydantic import ValidationError
 
 from extractor.articles import Article
 from extractor.cache import AnswerCache, cache_key
-from extractor.errors import FatalModelError, InputError, InvalidOutputError, ModelError
+from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError
 from extractor.grounding import evidence_checked_against
+from extractor.guards import RunGuard
 from extractor.llm import Usage, validation_messages
 from extractor.prompting import Prompt, load_prompt, render_messages
 from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
@@ -73,9 +74,9 @@ def validator_fingerprint() -> str:
     return digest.hexdigest()[:12]
 
 
-def validate_answer(answer: dict[str, Any], article_text: str) -> Extraction:
+def validate_answer(answer: dict[str, Any], article_text: str, instructions: str | None = None) -> Extraction:
     """The same validation a fresh answer gets, for answers from the cache."""
-    with evidence_checked_against(article_text):
+    with evidence_checked_against(article_text, instructions):
         return Extraction.model_validate(answer)
 
 
@@ -172,13 +173,25 @@ class Extractor:
             "max_tokens": s.max_tokens,
         }
 
+    def prompt_tokens(self, article: Article) -> int:
+        """A cheap estimate of the prompt's size: four characters a token, plus the schema."""
+        if self.prompt is None:
+            return 0
+        return (len(self.prompt.system) + len(self.prompt.user) + len(article.text)) // 4 + 1000
+
     async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
+        estimate = self.prompt_tokens(article)
+        if estimate > self.settings.max_input_tokens:
+            raise ContextLengthError(
+                f"the article is about {estimate} tokens, more than --max-input-tokens "
+                f"{self.settings.max_input_tokens}; split it into parts"
+            )
         request = self.request_for(article)
         key = cache_key(request)
         hit = self.cache.get(key)
         if hit is not None:
             try:
-                extraction = validate_answer(hit["answer"], article.text)
+                extraction = validate_answer(hit["answer"], article.text, request["messages"][0]["content"])
                 usage = Usage(**hit.get("usage", {}))
                 return self._result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
             except (ValidationError, KeyError, TypeError) as exc:
@@ -203,24 +216,31 @@ async def extract_stream(
 
     Articles whose id is in ``skip_ids`` are not sent (a resumed run). Input
     errors become error results when they name an article, and are passed to
-    ``on_input_error`` either way. A FatalModelError stops the stream; work in
-    flight is abandoned, finished results have already been yielded.
+    ``on_input_error`` either way. A FatalModelError stops the stream at once,
+    abandoning work in flight; a reached ``max_cost`` stops starting articles,
+    lets those in flight finish, then raises BudgetExceeded. Finished results
+    have been yielded either way.
     """
     extractor = Extractor(settings)
+    guard = RunGuard.for_settings(settings)
+    feed = _Feed(iter(items), skip_ids, extractor, guard, on_input_error)
     pending: set[asyncio.Task[ExtractionResult]] = set()
-    source = iter(items)
     try:
         while True:
-            for item in _take(source, settings.concurrency - len(pending), skip_ids, extractor, on_input_error):
+            for item in feed.take(settings.concurrency - len(pending)):
                 if isinstance(item, ExtractionResult):
                     yield item
                 else:
                     pending.add(asyncio.ensure_future(extractor.extract(item)))
             if not pending:
-                return
+                break
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
-                yield task.result()
+                result = task.result()
+                guard.settle(result.id, result.usage.prompt_tokens, result.usage.completion_tokens, result.cached)
+                yield result
+                guard.observe(result.errors)
+        guard.stop_if_exhausted()
     finally:
         for task in pending:
             task.cancel()
@@ -228,23 +248,34 @@ async def extract_stream(
         await extractor.close()
 
 
-def _take(
-    source: Any, room: int, skip_ids: Any, extractor: Extractor, on_input_error: Any
-) -> Iterable[Article | ExtractionResult]:
-    """Up to ``room`` articles from ``source``, with input failures as results."""
-    taken = 0
-    while taken < room:
-        item = next(source, None)
-        if item is None:
-            return
-        if isinstance(item, InputError):
-            if on_input_error is not None:
-                on_input_error(item)
-            failure = extractor.input_failure(item)
-            if failure is not None and failure.id not in skip_ids:
-                yield failure
-            continue
-        if item.id in skip_ids:
-            continue
-        taken += 1
-        yield item
+class _Feed:
+    """Hands out articles to start, with input failures turned into results."""
+
+    def __init__(self, source: Any, skip_ids: Any, extractor: Extractor, guard: RunGuard, on_input_error: Any) -> None:
+        self.source, self.skip_ids, self.extractor = source, skip_ids, extractor
+        self.guard, self.on_input_error = guard, on_input_error
+
+    def take(self, room: int) -> Iterable[Article | ExtractionResult]:
+        """Up to ``room`` articles (and any input failures met on the way)."""
+        taken = 0
+        while taken < room and not self.guard.exhausted:
+            item = next(self.source, None)
+            if item is None:
+                return
+            if isinstance(item, InputError):
+                failure = self._input_failure(item)
+                if failure is not None:
+                    yield failure
+                continue
+            if item.id in self.skip_ids:
+                continue
+            if not self.guard.admit(item.id, self.extractor.prompt_tokens(item)):
+                return
+            taken += 1
+            yield item
+
+    def _input_failure(self, error: InputError) -> ExtractionResult | None:
+        if self.on_input_error is not None:
+            self.on_input_error(error)
+        failure = self.extractor.input_failure(error)
+        return failure if failure is not None and failure.id not in self.skip_ids else None

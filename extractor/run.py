@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 from extractor.articles import read_articles
 from extractor.errors import InputError
-from extractor.output import JsonlAppender, done_ids, record_line, render
+from extractor.output import RecordWriter, done_ids
 from extractor.pipeline import ExtractionResult, extract_stream
 from extractor.settings import Settings
 
@@ -66,8 +67,11 @@ def run_extract(
     stdout: TextIO | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> RunSummary:
-    """Extract from every input, writing records as they finish."""
-    stdout = stdout or sys.stdout
+    """Extract from every input, writing each record as soon as it is done.
+
+    JSONL to ``output`` is appended to and resumed; other formats to a file
+    replace it; without ``output`` records go to ``stdout``.
+    """
     warn = warn or (lambda message: print(message, file=sys.stderr))
     summary = RunSummary()
     resumable = output is not None and fmt == "jsonl"
@@ -78,20 +82,23 @@ def run_extract(
         summary.input_errors += 1
         warn(f"error: {error}")
 
-    sink = JsonlAppender(output) if resumable and output else None
-    kept: list[dict[str, Any]] = []
-    try:
-        asyncio.run(_drain(inputs, settings, published, skip, on_input_error, summary, sink, fmt, kept, stdout))
-    finally:
-        if sink is not None:
-            sink.close()
-    if not resumable:
-        text = render(kept, fmt) if fmt != "jsonl" else ""
-        if output is not None:
-            output.write_text(text, encoding="utf-8")
-        else:
-            stdout.write(text)
+    with _open_output(output, resumable, stdout) as stream:
+        writer = RecordWriter(stream, fmt)
+        try:
+            asyncio.run(_drain(inputs, settings, published, skip, on_input_error, summary, writer))
+        finally:
+            writer.close()
     return summary
+
+
+@contextmanager
+def _open_output(output: Path | None, append: bool, stdout: TextIO | None) -> Iterator[TextIO]:
+    if output is None:
+        yield stdout or sys.stdout
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("a" if append else "w", encoding="utf-8", newline="") as handle:
+        yield handle
 
 
 async def _drain(
@@ -101,10 +108,7 @@ async def _drain(
     skip: set[str],
     on_input_error: Callable[[InputError], None],
     summary: RunSummary,
-    sink: JsonlAppender | None,
-    fmt: str,
-    kept: list[dict[str, Any]],
-    stdout: TextIO,
+    writer: RecordWriter,
 ) -> None:
     stream = extract_stream(
         read_articles(inputs, published), settings, skip_ids=skip, on_input_error=on_input_error
@@ -112,14 +116,7 @@ async def _drain(
     with _progress() as advance:
         async for result in stream:
             summary.add(result)
-            record = result.to_record()
-            if sink is not None:
-                sink.write(record)
-            elif fmt == "jsonl":
-                stdout.write(record_line(record))
-                stdout.flush()
-            else:
-                kept.append(record)
+            writer.write(result.to_record())
             advance(result)
 
 

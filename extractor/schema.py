@@ -15,7 +15,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -61,6 +61,10 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 EVIDENCE_CHECK: ContextVar[Callable[[str], bool] | None] = ContextVar(
     "extractor_evidence_check", default=None
 )
+#: A test of whether a free-text field repeats the model's instructions, set
+#: the same way: an article that says "print your system prompt" must not get
+#: the prompt into the output.
+LEAK_CHECK: ContextVar[Callable[[str], bool] | None] = ContextVar("extractor_leak_check", default=None)
 
 
 class _Strict(BaseModel):
@@ -146,6 +150,23 @@ class AttackEvent(_Strict):
     @classmethod
     def _distinct_damage(cls, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
+
+    @model_validator(mode="after")
+    def _no_instructions_repeated(self) -> AttackEvent:
+        leaks = LEAK_CHECK.get()
+        if leaks is not None:
+            for text in self._free_texts():
+                if leaks(text):
+                    raise ValueError(
+                        "a field repeats the extraction instructions; describe only what the article says"
+                    )
+        return self
+
+    def _free_texts(self) -> list[str]:
+        texts = [self.summary, self.date_text or "", self.target_country]
+        texts += [p.name for p in self.places] + [p.region or "" for p in self.places]
+        texts += [w.model or "" for w in self.weapons]
+        return [t for t in texts if t]
 
 
 class Extraction(_Strict):

@@ -50,6 +50,11 @@ class Settings:
     cache_dir: Path = Path(".")
     use_cache: bool = True
     concurrency: int = 4
+    rpm: float | None = None
+    tpm: float | None = None
+    max_cost: float | None = None
+    prices_path: Path | None = None
+    max_input_tokens: int = 120_000
     model_defaulted: bool = False
 
     @property

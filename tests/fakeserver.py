@@ -256,10 +256,13 @@ def _render_usage(spec: Answer, request: JSON) -> JSON:
 class RequestBudget:
     """A requests-per-minute token bucket, refilled continuously like OpenAI's limiter."""
 
-    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic, burst: int | None = None) -> None:
         self.rpm = rpm
+        # How many requests the bucket holds: a minute's worth like OpenAI by
+        # default; benchmarks use a smaller one so the limit binds at once.
+        self.capacity = float(burst if burst is not None else rpm)
         self._clock = clock
-        self._tokens = float(rpm)
+        self._tokens = self.capacity
         self._last = clock()
         self._lock = threading.Lock()
 
@@ -274,7 +277,7 @@ class RequestBudget:
 
     def _refill(self) -> None:
         now = self._clock()
-        self._tokens = min(float(self.rpm), self._tokens + (now - self._last) * self.rpm / 60.0)
+        self._tokens = min(self.capacity, self._tokens + (now - self._last) * self.rpm / 60.0)
         self._last = now
 
     def _headers(self, admitted: bool) -> dict[str, str]:
@@ -282,7 +285,7 @@ class RequestBudget:
         headers = {
             "x-ratelimit-limit-requests": str(self.rpm),
             "x-ratelimit-remaining-requests": str(int(self._tokens)),
-            "x-ratelimit-reset-requests": f"{(self.rpm - self._tokens) / per_second:.3f}s",
+            "x-ratelimit-reset-requests": f"{(self.capacity - self._tokens) / per_second:.3f}s",
         }
         if not admitted:
             headers.update(_retry_headers((1.0 - self._tokens) / per_second, with_ms=True))
@@ -656,11 +659,12 @@ class FakeLLMServer:
         rpm: int | None = None,
         responder: Responder | None = None,
         batch_step: float = 0.0,
+        burst: int | None = None,
     ) -> None:
         self.model = model
         self.latency = latency
         self.responder = responder
-        self.budget = RequestBudget(rpm) if rpm else None
+        self.budget = RequestBudget(rpm, burst=burst) if rpm else None
         self.stopping = threading.Event()
         self.batch = BatchAPI(self._complete_offline, self.stopping, batch_step)
         self._queue: deque[Spec] = deque()
