@@ -72,3 +72,12 @@ def seed_articles() -> list[dict[str, Any]]:
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+def extract_via(server: Any, **options: Any) -> Any:
+    """ARTICLE through the library against ``server``, uncached unless asked."""
+    from extractor import extract
+
+    options.setdefault("use_cache", False)
+    options.setdefault("model", "test-model")
+    return extract(ARTICLE, published="2024-11-19", base_url=server.base_url, **options)

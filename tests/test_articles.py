@@ -65,7 +65,7 @@ def test_jsonl_records_with_text_html_and_metadata(tmp_path: Path) -> None:
     assert second.published == dt.date(2020, 1, 1)
 
 
-def test_bad_jsonl_lines_are_errors_with_line_numbers_and_the_rest_proceed(tmp_path: Path) -> None:
+def test_r23_bad_jsonl_lines_are_errors_with_line_numbers_and_the_rest_proceed(tmp_path: Path) -> None:
     path = tmp_path / "mixed.jsonl"
     path.write_text(
         "\n".join([
@@ -90,7 +90,7 @@ def test_bad_jsonl_lines_are_errors_with_line_numbers_and_the_rest_proceed(tmp_p
     assert ":6:" in errors[4]
 
 
-def test_empty_binary_undecodable_and_missing_inputs_are_named_errors(tmp_path: Path) -> None:
+def test_r17_invalid_utf8_binary_empty_and_missing_inputs_are_named_errors(tmp_path: Path) -> None:
     (tmp_path / "empty.txt").write_text("  \n\u200b", encoding="utf-8")
     (tmp_path / "binary.txt").write_bytes(b"abc\x00def")
     (tmp_path / "latin1.txt").write_bytes("Kyiv caf\xe9".encode("latin-1"))

@@ -127,7 +127,7 @@ def test_rate_limit_then_answer_replays(base_url: Any, vcr: Any) -> None:
 
 
 @pytest.mark.cassette("test_rate_limit_then_answer_replays.yaml")
-def test_a_request_no_cassette_matches_fails_fast_naming_the_cassette(vcr: Any) -> None:
+def test_r30_a_request_no_cassette_matches_fails_fast_naming_the_cassette(vcr: Any) -> None:
     if RECORDING:
         pytest.skip("replay-only check")
     result = extract(
@@ -145,7 +145,7 @@ def test_a_request_no_cassette_matches_fails_fast_naming_the_cassette(vcr: Any) 
     assert "test_rate_limit_then_answer_replays.yaml" in str(caught.value.__cause__)
 
 
-def test_cassettes_hold_no_secrets_and_say_how_they_were_made() -> None:
+def test_r30b_cassettes_hold_no_secrets_and_say_how_they_were_made() -> None:
     files = sorted(CASSETTES.glob("*.yaml"))
     assert len(files) == 3
     for path in files:

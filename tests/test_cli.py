@@ -5,19 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from fakeserver import CHAT_PATH, FakeLLMServer, answer
-from helpers import DATASETS, figure, read_jsonl, seed_articles
+from helpers import DATASETS, figure, seed_articles
 
 from extractor.cli import main
 
@@ -65,51 +62,6 @@ def test_seed_articles_give_the_servers_answers_then_come_from_cache(llm_server:
     second = invoke(*args)
     assert all(json.loads(line)["cached"] for line in second.stdout.splitlines())
     assert llm_server.count(CHAT_PATH) == len(texts)
-
-
-def test_output_file_resumes_after_a_torn_write(llm_server: FakeLLMServer, tmp_path: Path) -> None:
-    llm_server.responder = respond
-    out = tmp_path / "out.jsonl"
-    args = ["extract", str(SEEDS), "--base-url", llm_server.base_url, "-m", "m", "--no-cache", "-o", str(out)]
-    assert invoke(*args).exit_code == 0
-    lines = out.read_text("utf-8").splitlines(keepends=True)
-    out.write_text("".join(lines[:2]) + lines[2][:25], encoding="utf-8")  # a torn third line
-    llm_server.reset()
-    assert invoke(*args).exit_code == 0
-    ids = [r["id"] for r in read_jsonl(out)]
-    assert sorted(ids) == sorted(a["id"] for a in seed_articles())
-    assert llm_server.count(CHAT_PATH) == 3
-    llm_server.reset()
-    assert invoke(*args).exit_code == 0
-    assert llm_server.count(CHAT_PATH) == 0
-
-
-def test_sigkill_mid_run_then_resume_sends_only_missing_articles(tmp_path: Path) -> None:
-    articles = seed_articles()
-    many = tmp_path / "many.jsonl"
-    with many.open("w", encoding="utf-8") as handle:
-        for copy in range(4):
-            for a in articles:
-                handle.write(json.dumps({**a, "id": f"{a['id']}-{copy}", "text": f"Copy {copy}. {a['text']}"}) + "\n")
-    total = 4 * len(articles)
-    out = tmp_path / "out.jsonl"
-    with FakeLLMServer(latency=0.3, responder=respond) as server:
-        command = [sys.executable, "-m", "extractor", "extract", str(many), "--base-url", server.base_url,
-                   "-m", "m", "-o", str(out), "-j", "2", "--no-cache"]
-        process = subprocess.Popen(command, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 4):
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        done_before = {r["id"] for r in read_jsonl(out)}
-        assert 4 <= len(done_before) < total
-        server.reset()
-        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-        resent = {article_of(r.body)[:80] for r in server.requests if r.path == CHAT_PATH}
-    ids = [r["id"] for r in read_jsonl(out)]
-    assert len(ids) == len(set(ids)) == total
-    assert len(resent) == server.count(CHAT_PATH) == total - len(done_before)
 
 
 def test_csv_has_one_row_per_event_and_defangs_formulas(llm_server: FakeLLMServer) -> None:

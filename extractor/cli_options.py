@@ -1,0 +1,86 @@
+"""Click options and error handling shared by every command.
+
+Kept apart from cli.py so that command groups in other modules (``batch``)
+can use them without importing the CLI itself.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from extractor.errors import ExtractorError
+
+F = Callable[..., Any]
+
+
+def model_options(func: F) -> F:
+    """Options shared by every command that calls a model."""
+    options = [
+        click.option("--model", "-m", help="Model name, or 'rules' for the offline model. [env: EXTRACTOR_MODEL]"),
+        click.option("--base-url", help="OpenAI-compatible server URL. [env: OPENAI_BASE_URL]"),
+        click.option("--mode", type=click.Choice(["tools", "json_schema", "json", "md_json"]),
+                     help="How instructor asks for structure. [default: tools for OpenAI, json_schema otherwise]"),
+        click.option("--prompt", "-p", default="default", show_default=True, help="Prompt name (see 'extractor prompts')."),
+        click.option("--temperature", type=float, default=0.0, show_default=True),
+        click.option("--max-tokens", type=int, default=4096, show_default=True, help="Room for the answer."),
+        click.option("--max-retries", type=int, default=2, show_default=True, help="Re-asks after a validation failure."),
+        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
+        click.option("--concurrency", "-j", type=int, default=4, show_default=True, help="Articles in flight."),
+        click.option("--rpm", type=float, help="Requests per minute the provider allows (paces requests)."),
+        click.option("--tpm", type=float, help="Tokens per minute the provider allows (paces requests)."),
+        click.option("--max-cost", type=float, help="Stop starting calls before the estimated spend passes this many dollars."),
+        click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                     help="JSON prices per million tokens, overriding the packaged table."),
+        click.option("--max-input-tokens", type=int, default=120_000, show_default=True,
+                     help="Articles estimated longer than this are recorded as input_too_long, not sent."),
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]"),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def settings_from(options: dict[str, Any]) -> Any:
+    """Settings from the shared model options (argument > env > default)."""
+    from extractor.settings import resolve_settings
+
+    settings = resolve_settings(
+        model=options.pop("model"), base_url=options.pop("base_url"), mode=options.pop("mode"),
+        cache_dir=options.pop("cache_dir"), prompt=options.pop("prompt"),
+        temperature=options.pop("temperature"), max_tokens=options.pop("max_tokens"),
+        max_retries=options.pop("max_retries"), timeout=options.pop("timeout"),
+        concurrency=options.pop("concurrency"), use_cache=not options.pop("no_cache"),
+        rpm=options.pop("rpm"), tpm=options.pop("tpm"), max_cost=options.pop("max_cost"),
+        prices_path=options.pop("prices_path"), max_input_tokens=options.pop("max_input_tokens"),
+    )
+    if settings.model_defaulted:
+        click.echo(
+            "note: no OPENAI_API_KEY or base URL set, so using the offline 'rules' model; "
+            "set OPENAI_API_KEY or pass --base-url (and --model) to use a language model",
+            err=True,
+        )
+    return settings
+
+
+def reports_errors(func: F) -> F:
+    """Turn ExtractorError into one line and its exit code; Ctrl-C into 130."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ExtractorError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: finished records are on disk; rerun with the same --output to resume", err=True)
+            sys.exit(130)
+
+    return wrapper
