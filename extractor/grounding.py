@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 
 from extractor.schema import EVIDENCE_CHECK, LEAK_CHECK
 
@@ -48,20 +49,32 @@ def validation_context(article_text: str) -> dict[str, EvidenceCheck]:
     return {"evidence_check": evidence_checker(article_text)}
 
 
+@cache
+def _instruction_runs(instructions: str, width: int) -> frozenset[str]:
+    """Every run of ``width`` folded words of the instructions, made once per prompt."""
+    words = fold_text(instructions).split()
+    return frozenset(" ".join(words[i : i + width]) for i in range(len(words) - width + 1))
+
+
 def leak_checker(instructions: str, article_text: str, width: int = 8) -> EvidenceCheck:
     """Return a test of whether a text repeats ``width`` words running of the instructions.
 
     Runs of words that the article itself contains are allowed: quoting the
-    article is what the model is asked to do.
+    article is what the model is asked to do. The article is searched only
+    when a run matches, so the common case costs a set lookup per run.
     """
-    words = fold_text(instructions).split()
-    folded_article = fold_text(article_text)
-    runs = {" ".join(words[i : i + width]) for i in range(len(words) - width + 1)}
-    runs = {run for run in runs if run not in folded_article}
+    runs = _instruction_runs(instructions, width)
+    folded_article: list[str] = []
+
+    def in_article(run: str) -> bool:
+        if not folded_article:
+            folded_article.append(fold_text(article_text))
+        return run in folded_article[0]
 
     def repeats_instructions(text: str) -> bool:
         found = fold_text(text).split()
-        return any(" ".join(found[i : i + width]) in runs for i in range(len(found) - width + 1))
+        candidates = (" ".join(found[i : i + width]) for i in range(len(found) - width + 1))
+        return any(run in runs and not in_article(run) for run in candidates)
 
     return repeats_instructions
 

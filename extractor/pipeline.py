@@ -13,13 +13,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
 
 from extractor.articles import Article
-from extractor.cache import AnswerCache, cache_key
+from extractor.cache import AnswerCache, cache_key, canonical_json
 from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError
 from extractor.grounding import evidence_checked_against
 from extractor.guards import RunGuard
@@ -63,6 +64,12 @@ class ExtractionResult:
             "cached": self.cached,
             "seconds": round(self.seconds, 3),
         }
+
+
+@cache
+def schema_fingerprint() -> str:
+    """A hash of the JSON schema the model is asked to fill, made once per process."""
+    return hashlib.sha256(canonical_json(extraction_json_schema()).encode("utf-8")).hexdigest()[:16]
 
 
 def validator_fingerprint() -> str:
@@ -165,7 +172,7 @@ class Extractor:
             "base_url": s.base_url,
             "mode": s.mode,
             "messages": render_messages(self.prompt, article),
-            "schema": extraction_json_schema(),
+            "schema": schema_fingerprint(),
             "schema_version": SCHEMA_VERSION,
             "validators": self._fingerprint,
             "prompt_version": self.prompt.version,

@@ -507,6 +507,6 @@ def test_r29_a_change_of_schema_or_validators_misses_the_cache(
 
     monkeypatch.setattr(pipeline, "validator_fingerprint", lambda: "changed-validators")
     assert not run(llm_server, use_cache=True, cache_dir=tmp_path).cached
-    monkeypatch.setattr(pipeline, "extraction_json_schema", lambda: {"changed": "schema"})
+    monkeypatch.setattr(pipeline, "schema_fingerprint", lambda: "changed-schema")
     assert not run(llm_server, use_cache=True, cache_dir=tmp_path).cached
     assert llm_server.count(CHAT_PATH) == 3
