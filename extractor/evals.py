@@ -50,6 +50,8 @@ class Run:
 
     @property
     def label(self) -> str:
+        if self.model.startswith(FILE_PREFIX):
+            return FILE_PREFIX + Path(self.model[len(FILE_PREFIX):]).name
         return self.model if self.prompt in (None, "default") else f"{self.model} [{self.prompt}]"
 
 
@@ -82,7 +84,7 @@ def score_report(gold_path: Path, pred_path: Path, articles_path: Path | None = 
 
 def run_cost(model: str, records: Iterable[dict[str, Any]], prices: Prices) -> float | None:
     """Dollars for the tokens of a run; None when the model has no price."""
-    used = tokens(records)
+    used = tokens(records) or {"prompt": 0, "completion": 0}
     return token_cost(model, used["prompt"], used["completion"], prices)
 
 
@@ -142,13 +144,17 @@ def stored_cost(run: Run, prices: Prices) -> float | None:
     return run_cost(model, run.records.values(), prices) if isinstance(model, str) else None
 
 
-def tokens(records: Iterable[dict[str, Any]]) -> dict[str, int]:
+def tokens(records: Iterable[dict[str, Any]]) -> dict[str, int] | None:
+    """Tokens over a run's records; None when no record says (stored bare predictions)."""
     total = {"prompt": 0, "completion": 0}
+    reported = False
     for record in records:
-        usage = record.get("usage") or {}
-        total["prompt"] += int(usage.get("prompt_tokens", 0))
-        total["completion"] += int(usage.get("completion_tokens", 0))
-    return total
+        usage = record.get("usage")
+        if usage:
+            reported = True
+            total["prompt"] += int(usage.get("prompt_tokens", 0))
+            total["completion"] += int(usage.get("completion_tokens", 0))
+    return total if reported else None
 
 
 def latency(records: Iterable[dict[str, Any]]) -> dict[str, float | None]:
@@ -182,10 +188,10 @@ def build_report(dataset: Dataset, runs: list[Run]) -> dict[str, Any]:
     """The report as JSON-ready data: what report.json holds and the renderers read."""
     baseline = runs[0]
     comparisons = []
-    for run in runs[1:]:
+    for index, run in enumerate(runs[1:], start=1):
         assert run.scores is not None and baseline.scores is not None
         difference = compare_reports(run.scores, baseline.scores)
-        comparisons.append({"a": run.label, "b": baseline.label, **difference.to_dict()})
+        comparisons.append({"a": run.label, "b": baseline.label, "a_index": index, "b_index": 0, **difference.to_dict()})
     return {
         "dataset": dataset.name,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -193,7 +199,7 @@ def build_report(dataset: Dataset, runs: list[Run]) -> dict[str, Any]:
         "runs": [run_entry(run) for run in runs],
         "comparisons": comparisons,
         "articles": [
-            {"id": a.id, "title": a.title, "published": a.published, "text": a.text}
+            {"id": a.id, "title": a.title, "published": a.published, "text": a.text, "source": a.source, "url": a.url}
             for a in dataset.articles.values()
         ],
         "gold_events": {key: [e.model_dump(mode="json") for e in events] for key, events in dataset.gold.items()},

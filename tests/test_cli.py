@@ -134,7 +134,7 @@ def test_prompts_lists_names_and_versions() -> None:
     assert all(re.fullmatch(r"[0-9a-f]{12}", line.split("\t")[1]) for line in lines)
 
 
-@pytest.mark.parametrize("command", ["extract", "cache", "prompts"])
+@pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_is_in_the_readme(command: str) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
     assert f"extractor {command}" in readme
