@@ -21,7 +21,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,35 +37,26 @@ from extractor.errors import InvalidOutputError, ModelError
 from extractor.llm import ModelAnswer
 from extractor.output import JsonlAppender, done_ids
 from extractor.pipeline import ExtractionResult, Extractor, extract_stream, validate_answer
+from extractor.run import RunSummary
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class CollectSummary:
-    """Counts collect reports at the end and turns into an exit code."""
+class CollectSummary(RunSummary):
+    """A run's counts, plus what collect leaves for later or sends live."""
 
-    statuses: dict[str, int] = field(default_factory=lambda: {"ok": 0, "invalid": 0, "error": 0})
-    skipped: int = 0
     pending: int = 0
     dead: int = 0
     unanswered: int = 0
     requeued: int = 0
-    cached: int = 0
-
-    def add(self, result: ExtractionResult) -> None:
-        self.statuses[result.status] += 1
-        self.cached += int(result.cached)
 
     @property
     def exit_code(self) -> int:
         return 1 if self.statuses["error"] or self.unanswered else 0
 
     def line(self) -> str:
-        s = self.statuses
-        parts = [f"{s['ok']} ok", f"{s['invalid']} invalid", f"{s['error']} error"]
-        if self.skipped:
-            parts.append(f"{self.skipped} already in the output")
+        parts = [super().line()]
         if self.requeued:
             parts.append(f"{self.requeued} requeued live")
         if self.unanswered:

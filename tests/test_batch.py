@@ -184,7 +184,7 @@ def test_collect_twice_adds_nothing(tmp_path: Path) -> None:
         first = run("collect", "--state", state, "--output", out)
         second = run("collect", "--state", state, "--output", out)
     assert first.exit_code == 0 and second.exit_code == 0
-    assert "5 already in the output" in second.output and "0 ok" in second.output
+    assert "5 already done" in second.output and "0 ok" in second.output
     assert len(read_jsonl(out)) == 5
 
 
