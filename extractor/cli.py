@@ -18,13 +18,14 @@ from typing import Any
 import click
 
 from extractor.cli_batch import batch
-from extractor.cli_options import model_options, reports_errors, settings_from
+from extractor.cli_options import model_options, quiet_library_loggers, reports_errors, run_options, settings_from
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="extractor")
 def main() -> None:
     """Turn news articles about missile and drone strikes into validated events."""
+    quiet_library_loggers()
 
 
 main.add_command(batch)
@@ -33,6 +34,7 @@ main.add_command(batch)
 @main.command()
 @click.argument("inputs", nargs=-1, required=True)
 @model_options
+@run_options
 @click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Append records here; a rerun resumes.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True)

@@ -19,9 +19,15 @@ from extractor.errors import ExtractorError
 F = Callable[..., Any]
 
 
+def _apply(func: F, options: list[Callable[[F], F]]) -> F:
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def model_options(func: F) -> F:
-    """Options shared by every command that calls a model."""
-    options = [
+    """Options that shape each model call and its cache entry."""
+    return _apply(func, [
         click.option("--model", "-m", help="Model name, or 'rules' for the offline model. [env: EXTRACTOR_MODEL]"),
         click.option("--base-url", help="OpenAI-compatible server URL. [env: OPENAI_BASE_URL]"),
         click.option("--mode", type=click.Choice(["tools", "json_schema", "json", "md_json"]),
@@ -32,6 +38,14 @@ def model_options(func: F) -> F:
         click.option("--max-retries", type=int, default=2, show_default=True, help="Re-asks after a validation failure."),
         click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
         click.option("--concurrency", "-j", type=int, default=4, show_default=True, help="Articles in flight."),
+        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]"),
+        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
+    ])
+
+
+def run_options(func: F) -> F:
+    """Options that pace and bound a run of interactive calls."""
+    return _apply(func, [
         click.option("--rpm", type=float, help="Requests per minute the provider allows (paces requests)."),
         click.option("--tpm", type=float, help="Tokens per minute the provider allows (paces requests)."),
         click.option("--max-cost", type=float, help="Stop starting calls before the estimated spend passes this many dollars."),
@@ -39,16 +53,14 @@ def model_options(func: F) -> F:
                      help="JSON prices per million tokens, overriding the packaged table."),
         click.option("--max-input-tokens", type=int, default=120_000, show_default=True,
                      help="Articles estimated longer than this are recorded as input_too_long, not sent."),
-        click.option("--cache-dir", type=click.Path(path_type=Path), help="Cache directory. [env: EXTRACTOR_CACHE_DIR]"),
-        click.option("--no-cache", is_flag=True, help="Neither read nor write the cache."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+    ])
+
+
+_RUN_KEYS = ("rpm", "tpm", "max_cost", "prices_path", "max_input_tokens")
 
 
 def settings_from(options: dict[str, Any]) -> Any:
-    """Settings from the shared model options (argument > env > default)."""
+    """Settings from the shared options (argument > env > default); consumes them."""
     from extractor.settings import resolve_settings
 
     settings = resolve_settings(
@@ -57,8 +69,7 @@ def settings_from(options: dict[str, Any]) -> Any:
         temperature=options.pop("temperature"), max_tokens=options.pop("max_tokens"),
         max_retries=options.pop("max_retries"), timeout=options.pop("timeout"),
         concurrency=options.pop("concurrency"), use_cache=not options.pop("no_cache"),
-        rpm=options.pop("rpm"), tpm=options.pop("tpm"), max_cost=options.pop("max_cost"),
-        prices_path=options.pop("prices_path"), max_input_tokens=options.pop("max_input_tokens"),
+        **{key: options.pop(key, None) for key in _RUN_KEYS},
     )
     if settings.model_defaulted:
         click.echo(
@@ -67,6 +78,18 @@ def settings_from(options: dict[str, Any]) -> Any:
             err=True,
         )
     return settings
+
+
+def quiet_library_loggers() -> None:
+    """Show our warnings as lines; hush instructor's per-attempt error logs.
+
+    Every failure instructor logs is already in the article's record, so on a
+    terminal its tracebacks would only be noise.
+    """
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
 def reports_errors(func: F) -> F:

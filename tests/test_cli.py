@@ -138,3 +138,13 @@ def test_prompts_lists_names_and_versions() -> None:
 def test_every_command_is_in_the_readme(command: str) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
     assert f"extractor {command}" in readme
+
+
+def test_without_key_or_base_url_the_rules_model_runs_and_says_so_in_one_line() -> None:
+    result = CliRunner().invoke(main, ["extract", str(SEEDS)])
+    assert result.exit_code == 0
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "'rules'" in notes[0] and "OPENAI_API_KEY" in notes[0] and "--base-url" in notes[0]
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 5 and all(r["model"] == "rules" and r["status"] == "ok" for r in records)
+    assert sum(len(r["events"]) for r in records) > 0

@@ -109,3 +109,16 @@ def test_extract_output_records_are_valid_score_input(tmp_path: Path) -> None:
 def test_unknown_dataset_is_a_one_line_error() -> None:
     result = CliRunner().invoke(main, ["evals", "--dataset", "nope", "-m", "rules"])
     assert result.exit_code == 2 and "no dataset 'nope'" in result.stderr
+
+
+@pytest.mark.parametrize("dataset", ["seeds", "dev"])
+def test_evals_cli_runs_rules_and_writes_the_three_reports(dataset: str, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["evals", "--dataset", dataset, "--model", "rules", "--report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "Slot F1" in result.stdout and "rules" in result.stdout
+    report = json.loads((tmp_path / "report.json").read_text("utf-8"))
+    (run,) = report["runs"]
+    assert run["scores"]["validity_rate"] == 1.0 and run["scores"]["grounding_rate"] == 1.0
+    assert 0.5 <= run["scores"]["slots"]["f1"] < 1.0  # the floor; below 1: it is not the gold
+    assert "<html" in (tmp_path / "report.html").read_text("utf-8")
+    assert "# " in (tmp_path / "report.md").read_text("utf-8")

@@ -510,3 +510,39 @@ def test_r29_a_change_of_schema_or_validators_misses_the_cache(
     monkeypatch.setattr(pipeline, "schema_fingerprint", lambda: "changed-schema")
     assert not run(llm_server, use_cache=True, cache_dir=tmp_path).cached
     assert llm_server.count(CHAT_PATH) == 3
+
+
+def test_r_mix_under_a_mix_of_faults_every_article_ends_exactly_once_with_its_reason(tmp_path: Path) -> None:
+    """429s, 500s, hangs, dropped connections, malformed and schema-violating answers, at random."""
+    import random
+
+    corpus = tmp_path / "corpus.jsonl"
+    total = write_corpus(corpus, 6)
+    rng = random.Random(7)
+    faults = [
+        lambda body: rate_limited(retry_after=0.05),
+        lambda body: server_error(),
+        lambda body: hang(5),
+        lambda body: drop(),
+        lambda body: raw('{"events": [{"role": '),
+        lambda body: answer({"events": [{"role": "sideways"}]}),
+        lambda body: answer(extraction(ungrounded_event())),
+        lambda body: refusal(),
+    ]
+
+    def chaos(body: dict[str, Any]) -> Any:
+        return rng.choice(faults)(body) if rng.random() < 0.6 else grounded(body)
+
+    out = tmp_path / "out.jsonl"
+    with FakeLLMServer(responder=chaos) as server:
+        result = cli("extract", str(corpus), "--base-url", server.base_url, "-m", "m", "-j", "4",
+                     "--timeout", "0.5", "--no-cache", "-o", str(out))
+    records = read_jsonl(out)
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)) == total, result.output
+    statuses = {r["status"] for r in records}
+    assert statuses <= {"ok", "invalid", "error"} and "ok" in statuses and len(statuses) > 1
+    for record in records:
+        if record["status"] != "ok":
+            assert record["errors"] and all(isinstance(e, str) and e for e in record["errors"])
+    assert result.exit_code in (0, 1)
