@@ -15,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from extractor.batch_requests import completion_kwargs
-from extractor.errors import ContextLengthError, ModelError, RefusalError, TransportError, TruncatedError
+from extractor.errors import ContextLengthError, ModelError, TransportError
 from extractor.grounding import evidence_checked_against
-from extractor.llm import ModelAnswer, Usage, instructor_mode, translate_failure
+from extractor.llm import ModelAnswer, Usage, instructor_mode, refusal_error, translate_failure, truncation_error
 from extractor.schema import Extraction
 from extractor.settings import Settings
 
@@ -36,6 +36,13 @@ class CompletionReader:
     def _replay(self, **_request: Any) -> Any:
         return self._current
 
+    def instructions(self, article_text: str) -> str:
+        """The system message the request carried, for the same leak check live answers get."""
+        from extractor.articles import Article
+        from extractor.prompting import load_prompt, render_messages
+
+        return render_messages(load_prompt(self.settings.prompt), Article(id="", text=article_text))[0]["content"]
+
     def answer(self, line: dict[str, Any], article_text: str) -> ModelAnswer:
         """The validated answer in one output line, or the ModelError it amounts to."""
         response = line.get("response") or {}
@@ -51,18 +58,17 @@ class CompletionReader:
         if not isinstance(body, dict):
             raise _with_reason(ModelError("the batch line holds no chat completion"), "batch_error")
         completion = ChatCompletion.construct(**body)
-        _refuse_refusals(completion)
+        refused = refusal_error(completion)
+        if refused is not None:
+            raise refused
         self._current = completion
         try:
-            with evidence_checked_against(article_text):
+            with evidence_checked_against(article_text, self.instructions(article_text)):
                 # No messages: the request was sent at submit; only the answer is read here.
                 parsed = self._create(response_model=Extraction, max_retries=0,
                                       **completion_kwargs(self.settings, []))
         except instructor.core.exceptions.IncompleteOutputException as exc:
-            error = TruncatedError(
-                "the answer was cut off at the token limit (finish_reason=length); "
-                "raise --max-tokens or shorten the article"
-            )
+            error = truncation_error()
             error.usage = _usage(completion)
             raise error from exc
         except instructor.core.exceptions.InstructorRetryException as exc:
@@ -72,15 +78,6 @@ class CompletionReader:
         usage = Usage()
         usage.add(getattr(parsed, "_total_usage", None) or completion.usage)
         return ModelAnswer(parsed, parsed.model_dump(mode="json"), usage)
-
-
-def _refuse_refusals(completion: Any) -> None:
-    """A refusal is its own error, as in the live client, not 'invalid output'."""
-    message = completion.choices[0].message if completion.choices else None
-    if message is not None and getattr(message, "refusal", None):
-        error = RefusalError(f"the model refused: {message.refusal}")
-        error.usage = _usage(completion)
-        raise error
 
 
 def _usage(completion: Any) -> Usage:

@@ -179,9 +179,9 @@ class ModelClient:
         async for attempt in self._policy.retrying():
             with attempt:
                 response = await self._request(kwargs)
-        message = response.choices[0].message if response.choices else None
-        if message is not None and getattr(message, "refusal", None):
-            raise RefusalError(f"the model refused: {message.refusal}")
+        refused = refusal_error(response)
+        if refused is not None:
+            raise refused
         return response
 
     async def _request(self, kwargs: dict[str, Any]) -> Any:
@@ -214,15 +214,30 @@ class ModelClient:
                     max_tokens=self.settings.max_tokens,
                 )
         except instructor.core.exceptions.IncompleteOutputException as exc:
-            raise TruncatedError(
-                "the answer was cut off at the token limit (finish_reason=length); "
-                "raise --max-tokens or shorten the article"
-            ) from exc
+            raise truncation_error() from exc
         except instructor.core.exceptions.InstructorRetryException as exc:
             raise translate_failure(exc) from exc
         usage = Usage()
         usage.add(getattr(parsed, "_total_usage", None) or _raw_usage(parsed))
         return ModelAnswer(parsed, parsed.model_dump(mode="json"), usage)
+
+
+def refusal_error(completion: Any) -> RefusalError | None:
+    """A refusal is its own error, not "invalid output": checked before instructor parses,
+    because in JSON modes instructor would read the empty content and re-ask."""
+    message = completion.choices[0].message if completion.choices else None
+    if message is None or not getattr(message, "refusal", None):
+        return None
+    error = RefusalError(f"the model refused: {message.refusal}")
+    error.usage = Usage()
+    error.usage.add(getattr(completion, "usage", None))
+    return error
+
+
+def truncation_error() -> TruncatedError:
+    return TruncatedError(
+        "the answer was cut off at the token limit (finish_reason=length); raise --max-tokens or shorten the article"
+    )
 
 
 def estimated_tokens(kwargs: dict[str, Any]) -> int:
