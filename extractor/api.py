@@ -124,10 +124,13 @@ def extract_many(
 
 
 def _articles(items: Iterable[ArticleLike], published: Any) -> Iterator[Article | InputError]:
+    """Articles, or errors that still name their article so it gets a result."""
     for index, item in enumerate(items):
         try:
             yield as_article(item, index, published)
         except InputError as exc:
+            if exc.article_id is None:
+                exc.article_id = str(item.get("id", index)) if isinstance(item, Mapping) else str(index)
             yield exc
 
 

@@ -1,0 +1,53 @@
+"""The library: extract and extract_many, sync and async, as a Python user calls them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from helpers import seed_articles
+
+from extractor import Extraction, aextract, aextract_many, extract, extract_many
+from extractor.errors import ConfigError, InputError
+
+
+def test_extract_returns_a_result_holding_the_validated_extraction() -> None:
+    article = seed_articles()[0]
+    result = extract(article["text"], published=article["published"], model="rules")
+    assert result.status == "ok" and isinstance(result.extraction, Extraction)
+    assert result.events and result.events[0].date == "2025-11-14"  # "overnight" in a 2025-11-14 story
+
+
+def test_extract_many_takes_texts_records_and_streams_results() -> None:
+    records = [{"id": a["id"], "text": a["text"], "published": a["published"]} for a in seed_articles()]
+    results = list(extract_many(["Drones hit Kharkiv overnight.", *records], model="rules", concurrency=2))
+    assert sorted(r.id for r in results) == sorted(["0", *[a["id"] for a in seed_articles()]])
+
+
+def test_async_variants_and_a_call_from_inside_a_running_loop() -> None:
+    texts = [a["text"] for a in seed_articles()]
+
+    async def main() -> tuple[list[str], str, str]:
+        many = [r.status async for r in aextract_many(texts, model="rules")]
+        one = await aextract(texts[0], model="rules")
+        inside = extract(texts[1], model="rules")  # sync API used inside a loop (a notebook)
+        return many, one.status, inside.status
+
+    many, one, inside = asyncio.run(main())
+    assert many == ["ok"] * 5 and one == "ok" and inside == "ok"
+
+
+def test_bad_calls_raise_the_projects_errors() -> None:
+    with pytest.raises(InputError, match="empty"):
+        extract("   ", model="rules")
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        extract("Drones hit Kharkiv.", model="gpt-4.1-mini")
+    with pytest.raises(InputError, match="ISO date"):
+        extract("Drones hit Kharkiv.", model="rules", published="last Friday")
+
+
+def test_extract_many_gives_bad_items_an_error_result_instead_of_dropping_them() -> None:
+    results = {r.id: r for r in extract_many(["", {"id": "d", "text": "x", "published": "soon"}, "Drones hit Sumy."], model="rules")}
+    assert set(results) == {"0", "d", "2"}
+    assert results["0"].status == results["d"].status == "error" and results["2"].status == "ok"
+    assert "empty" in results["0"].errors[0] and "ISO date" in results["d"].errors[0]
