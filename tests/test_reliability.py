@@ -362,7 +362,13 @@ def _wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_r24_ctrl_c_leaves_complete_lines_exits_130_and_resumes_without_duplicates(tmp_path: Path) -> None:
+def _interrupt_then_resume(tmp_path: Path, sig: signal.Signals, after_lines: int) -> dict[str, Any]:
+    """Start a run, send ``sig`` once ``after_lines`` records are on disk, then rerun it.
+
+    Returns what the tests check: the first run's exit code and stderr, the
+    records on disk after it, every id at the end, and the articles the
+    resumed run sent.
+    """
     corpus = tmp_path / "corpus.jsonl"
     total = write_corpus(corpus, 4)
     out = tmp_path / "out.jsonl"
@@ -370,39 +376,31 @@ def test_r24_ctrl_c_leaves_complete_lines_exits_130_and_resumes_without_duplicat
         command = [sys.executable, "-m", "extractor", "extract", str(corpus), "--base-url", server.base_url,
                    "-m", "m", "-o", str(out), "-j", "2", "--no-cache"]
         process = _spawn(command)
-        _wait_for_lines(out, 3)
-        process.send_signal(signal.SIGINT)
+        _wait_for_lines(out, after_lines)
+        process.send_signal(sig)
         _, stderr = process.communicate(timeout=30)
-        assert process.returncode == 130, stderr
-        assert b"interrupted" in stderr
-        assert out.read_bytes().endswith(b"\n")
-        done_before = len(read_jsonl(out))
+        on_disk = out.read_bytes()
         server.reset()
         subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-    ids = [r["id"] for r in read_jsonl(out)]
-    assert len(ids) == len(set(ids)) == total
-    assert server.count(CHAT_PATH) == total - done_before
+        resent = [article_of(r.body)[:80] for r in server.requests if r.path == CHAT_PATH]
+    return {"code": process.returncode, "stderr": stderr, "on_disk": on_disk, "total": total,
+            "done_before": {json.loads(line)["id"] for line in on_disk.splitlines(keepends=True) if line.endswith(b"\n")},
+            "ids": [r["id"] for r in read_jsonl(out)], "resent": resent}
+
+
+def test_r24_ctrl_c_leaves_complete_lines_exits_130_and_resumes_without_duplicates(tmp_path: Path) -> None:
+    run_ = _interrupt_then_resume(tmp_path, signal.SIGINT, after_lines=3)
+    assert run_["code"] == 130 and b"interrupted" in run_["stderr"]
+    assert run_["on_disk"].endswith(b"\n")
+    assert len(run_["ids"]) == len(set(run_["ids"])) == run_["total"]
+    assert len(run_["resent"]) == run_["total"] - len(run_["done_before"])
 
 
 def test_r25_sigkill_mid_run_then_resume_resends_only_missing_articles(tmp_path: Path) -> None:
-    corpus = tmp_path / "corpus.jsonl"
-    total = write_corpus(corpus, 4)
-    out = tmp_path / "out.jsonl"
-    with FakeLLMServer(latency=0.3, responder=grounded) as server:
-        command = [sys.executable, "-m", "extractor", "extract", str(corpus), "--base-url", server.base_url,
-                   "-m", "m", "-o", str(out), "-j", "2", "--no-cache"]
-        process = _spawn(command)
-        _wait_for_lines(out, 4)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        done_before = {r["id"] for r in read_jsonl(out)}
-        assert 4 <= len(done_before) < total
-        server.reset()
-        subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
-        resent = {article_of(r.body)[:80] for r in server.requests if r.path == CHAT_PATH}
-    ids = [r["id"] for r in read_jsonl(out)]
-    assert len(ids) == len(set(ids)) == total
-    assert len(resent) == server.count(CHAT_PATH) == total - len(done_before)
+    run_ = _interrupt_then_resume(tmp_path, signal.SIGKILL, after_lines=4)
+    assert 4 <= len(run_["done_before"]) < run_["total"]
+    assert len(run_["ids"]) == len(set(run_["ids"])) == run_["total"]
+    assert len(set(run_["resent"])) == len(run_["resent"]) == run_["total"] - len(run_["done_before"])
 
 
 def test_r25b_a_torn_last_line_is_cut_and_its_article_redone(llm_server: FakeLLMServer, tmp_path: Path) -> None:
