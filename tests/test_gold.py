@@ -27,7 +27,7 @@ from extractor.vocabulary import (
 )
 
 DATASETS_DIR = Path(__file__).resolve().parents[1] / "evals" / "datasets"
-DATASETS = ["seeds", "dev", "heldout"]
+DATASETS = ["seeds", "dev", "heldout", "heldout2"]
 ARTICLE_KEYS = {"id", "text", "published", "title"}
 MAX_EVIDENCE_CHARS = 200
 REGION_SUFFIXES = (" Oblast", " Krai")
