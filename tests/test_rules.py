@@ -21,7 +21,7 @@ from extractor.rules.dates import find_dates, weekday_on_or_before
 from extractor.rules.extract import story_sentences
 from extractor.rules.numbers import Count, parse_count
 from extractor.rules.places import find_places
-from extractor.rules.sources import find_source
+from extractor.rules.sources import attribute_sentences, find_source
 from extractor.rules.weapons import INTERCEPTED, LAUNCHED, find_weapon_figures
 from extractor.schema import Extraction
 
@@ -270,3 +270,204 @@ def test_bundled_articles_give_valid_grounded_extractions(record: dict[str, str]
 def test_bundled_negative_article_has_no_events() -> None:
     record = next(r for r in _bundled() if "aid_package" in r["id"])
     assert extract_rules(record["text"], dt.date.fromisoformat(record["published"])).events == []
+
+
+# --- Speakers named in full, pointed back at, and quoted --------------------------------
+
+
+def _sources_of(text: str) -> list[str | None]:
+    return attribute_sentences(story_sentences(text))
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        (
+            "Two people died, the head of the Poltava Regional Military Administration, Viktor Lysenko, said.",
+            "Viktor Lysenko",
+        ),
+        ("The Mykolaiv regional administration said a warehouse burned down.", "Mykolaiv regional administration"),
+        ("Ukraine's State Emergency Service said 12 people were rescued.", "State Emergency Service"),
+        ("Nobody was injured, said Hanna Petrenko, who runs the village council.", "Hanna Petrenko"),
+        ("According to the Kherson city police, three shops were hit.", "Kherson city police"),
+    ],
+)
+def test_sources_named_in_full(sentence: str, expected: str) -> None:
+    assert find_source(sentence) == expected
+
+
+def test_surname_takes_the_full_name_given_earlier() -> None:
+    text = (
+        "Regional governor Dmytro Bondar said the barrage lasted two hours.\n"
+        "Four people were wounded in the suburbs, Bondar said."
+    )
+    assert _sources_of(text) == ["Dmytro Bondar", "Dmytro Bondar"]
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    [
+        "Nine of them were shot down, it said.",
+        "It said nine of them were shot down.",
+        "The force added that nine were downed.",
+    ],
+)
+def test_pronoun_speaker_is_the_organisation_named_before(follow_up: str) -> None:
+    text = f"The Air Force said Russia sent 12 drones.\nRescuers worked through the night.\n{follow_up}"
+    assert _sources_of(text)[-1] == "Ukrainian Air Force"
+
+
+def test_quoted_sentences_take_the_speaker_at_the_quotes_end() -> None:
+    text = 'Officials gave few details.\n"The enemy hit a school. Two teachers were hurt," mayor Oksana Marchuk wrote.'
+    assert _sources_of(text)[1:] == ["Oksana Marchuk", "Oksana Marchuk"]
+
+
+def test_sentence_continuing_a_speakers_paragraph_keeps_the_speaker() -> None:
+    text = "According to the Air Force, Russia launched 40 drones. Thirty-one of the drones were shot down."
+    event = extract_rules(text, FRIDAY).events[0]
+    drone = next(w for w in event.weapons if w.category == "drone")
+    assert drone.intercepted is not None and drone.intercepted.source == "Ukrainian Air Force"
+
+
+# --- Weapon counts written before the model, and counts that refer back ----------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "category", "model", "value"),
+    [
+        ("Russia unleashed 14 Kalibr cruise missiles at the south.", "cruise_missile", "Kalibr", 14),
+        ("Jets dropped four guided aerial bombs on the village.", "guided_bomb", None, 4),
+        (
+            "Two Iskander-M missiles and 18 Shahed drones slammed into the town at dawn.",
+            "ballistic_missile",
+            "Iskander-M",
+            2,
+        ),
+        ("Two Iskander-M missiles and 18 Shahed drones slammed into the town at dawn.", "drone", "Shahed", 18),
+    ],
+)
+def test_launch_counts_before_the_model(sentence: str, category: str, model: str | None, value: int) -> None:
+    figures = find_weapon_figures(sentence)
+    assert any(
+        (f.category, f.model, f.field, f.count and f.count.value) == (category, model, LAUNCHED, value) for f in figures
+    ), figures
+
+
+def test_singular_subject_is_no_count() -> None:
+    assert find_weapon_figures("One missile struck a railway depot.") == []
+
+
+@pytest.mark.parametrize(
+    "follow_up",
+    [
+        "Air defences destroyed five of the missiles and 20 of the drones.",
+        "Five of the missiles and 20 of the drones were intercepted.",
+    ],
+)
+def test_shoot_downs_that_refer_back_go_on_the_model_named(follow_up: str) -> None:
+    text = f"Russia fired seven Kalibr cruise missiles and 26 Shahed drones at the port overnight. {follow_up}"
+    weapons = {(w.category, w.model): w for w in extract_rules(text, FRIDAY).events[0].weapons}
+    kalibr, shahed = weapons[("cruise_missile", "Kalibr")], weapons[("drone", "Shahed")]
+    assert kalibr.launched and kalibr.launched.value == 7 and kalibr.intercepted and kalibr.intercepted.value == 5
+    assert shahed.launched and shahed.launched.value == 26 and shahed.intercepted and shahed.intercepted.value == 20
+    assert ("missile", None) not in weapons and ("drone", None) not in weapons
+
+
+@pytest.mark.parametrize(
+    ("sentence", "model"),
+    [
+        ("Air defences shot down three JDAM guided bombs over the front.", "JDAM"),
+        ("The ministry said it intercepted six rockets of the US-made HIMARS system.", "HIMARS"),
+    ],
+)
+def test_unlisted_and_trailing_models_keep_their_name(sentence: str, model: str) -> None:
+    figures = find_weapon_figures(sentence)
+    assert [(f.model, f.field) for f in figures] == [(model, INTERCEPTED)]
+
+
+def test_regions_listed_together_are_the_whole_count() -> None:
+    figures = find_weapon_figures("Air defences destroyed 27 drones over the Kursk, Oryol and Tula regions.")
+    assert [(f.field, f.count and f.count.value) for f in figures] == [(INTERCEPTED, 27)]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Since the start of the invasion, Russia has launched more than 9,000 drones at the capital.",
+        "So far this year air defences have destroyed 4,100 drones.",
+        "In all, 410 anti-aircraft missile systems have been destroyed.",
+    ],
+)
+def test_running_totals_are_no_event_figures(sentence: str) -> None:
+    assert find_weapon_figures(sentence) == []
+
+
+def test_article_of_running_totals_has_no_events() -> None:
+    text = (
+        "The finance ministry unveiled next year's budget on Tuesday. Since the beginning of the year, "
+        "Russia has launched more than 15,000 drones at Ukraine, the foreign minister said."
+    )
+    assert extract_rules(text, FRIDAY).events == []
+
+
+# --- Separate attacks and where their tolls belong -----------------------------------
+
+
+def test_two_dates_make_two_events_with_their_own_tolls() -> None:
+    text = (
+        "Russian missiles struck Kherson on Thursday, killing two people, the governor said.\n"
+        "On Tuesday, Russian jets dropped three guided bombs on Beryslav. Five people were injured. "
+        "A shop was damaged."
+    )
+    events = {e.date: e for e in extract_rules(text, FRIDAY).events}
+    assert set(events) == {"2025-03-13", "2025-03-11"}
+    tuesday = events["2025-03-11"]
+    assert tuesday.injured is not None and tuesday.injured.value == 5
+    assert "commercial" in tuesday.damage and "commercial" not in events["2025-03-13"].damage
+
+
+def test_ukrainian_forces_on_occupied_ground_are_ukraines_attack() -> None:
+    text = (
+        "Russian drones hit Nikopol on Friday, injuring three people.\n"
+        "Moscow-installed officials said Ukrainian forces had shelled Enerhodar on Friday, killing one man."
+    )
+    sides = {(e.attacker, e.target_country) for e in extract_rules(text, FRIDAY).events}
+    assert sides == {("Russia", "Ukraine"), ("Ukraine", "Russia")}
+
+
+def test_month_only_attack_is_a_background_event() -> None:
+    text = (
+        "A Russian missile hit Sumy on Friday, injuring four people.\n"
+        "Sumy, some 30 kilometres from the border, is often shelled. Last November, a strike on the city killed 14."
+    )
+    events = extract_rules(text, FRIDAY).events
+    background = [e for e in events if e.role == "background"]
+    assert len(events) == 2 and len(background) == 1
+    assert background[0].date is None and background[0].killed is not None and background[0].killed.value == 14
+
+
+@pytest.mark.parametrize(
+    "reference", ["40 kilometres south of Kharkiv", "west of Kharkiv", "a short drive from Kharkiv"]
+)
+def test_distance_reference_is_no_place_and_takes_no_toll(reference: str) -> None:
+    text = f"In Chuhuiv, {reference}, a drone hit a garage on Friday. No one was hurt there, police said."
+    event = extract_rules(text, FRIDAY).events[0]
+    assert [p.name for p in event.places] == ["Chuhuiv"]
+    assert event.places[0].injured is not None and event.places[0].injured.value == 0
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value"),
+    [
+        ("The strike claimed the lives of four people.", 4),
+        ("The barrage took the lives of two rescuers.", 2),
+    ],
+)
+def test_lives_claimed_are_deaths(sentence: str, value: int) -> None:
+    assert [(c.kind, c.count.value) for c in find_casualties(sentence)] == [(KILLED, value)]
+
+
+def test_mentions_of_air_defence_or_troops_are_no_military_damage() -> None:
+    assert "military" not in find_damage("The strike showed that Ukraine needs more Patriot systems.")
+    assert "military" not in find_damage("Drones struck a refinery that supplies fuel to Russian troops.")
+    assert "military" in find_damage("Missiles destroyed a Patriot air defence system near the city.")

@@ -41,7 +41,8 @@ class Casualty:
 
 
 def _kind(word: str) -> str:
-    return KILLED if re.fullmatch(_KILL, word.lower()) or word.lower().startswith("kill") else INJURED
+    lower = word.lower()
+    return KILLED if re.fullmatch(_KILL, lower) or lower.startswith(("kill", "claim", "took", "taking")) else INJURED
 
 
 @cache
@@ -56,6 +57,8 @@ def _patterns() -> list[re.Pattern[str]]:
         re.compile(
             rf"\b(?P<verb>kill(?:ing|ed)|injur(?:ing|ed)|wound(?:ing|ed))\s+{num}(?=\s*(?:[,.;]|and\b|$))", re.I
         ),
+        # claimed the lives of three people / took the lives of two
+        re.compile(rf"\b(?P<verb>claim(?:ed|ing)|took|taking)\s+the\s+lives\s+of\s+{num}\b", re.I),
         # 42 people, four of them children, had been killed / more than 70 were injured
         re.compile(rf"{num}\s+(?:{_ADJ}{_PERSON}\s*)?(?:,[^,]{{1,40}},\s*)?{_AUX}(?P<verb>{_KILL}|{_HURT})\b", re.I),
         # 32 dead and 117 injured / 15 people killed / dozens injured

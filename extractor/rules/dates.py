@@ -43,6 +43,12 @@ _RELATIVE = (
     r"yesterday|over the past day|past 24 hours|the same night|the same day|that night)"
 )
 DATE_EXPRESSION = re.compile(rf"{_MONTH_DAY}|{_DAY_MONTH}|{_WEEKDAY}|{_RELATIVE}", re.IGNORECASE)
+# A past month or week with no day: an earlier attack the article cannot date to the day.
+_VAGUE = re.compile(
+    r"\b(?:last|earlier (?:this|in)|in (?:early|late|mid-))\s+(?:week|month|"
+    r"January|February|March|April|May|June|July|August|September|October|November|December)\b(?!\s+\d)",
+    re.IGNORECASE,
+)
 _DATELINE = re.compile(rf"^[A-Z][A-Z .'\-]+,\s+{_MONTH_DAY}\s*[.\-\u2013\u2014(]")
 _EXCLUDED_BEFORE = re.compile(
     r"(?:\b(?:said|says|reported|told|announced|declared|claimed|added|stated|wrote|mourning|since|"
@@ -64,6 +70,7 @@ class DateMention:
     end: int
     date: dt.date | None
     same_as_main: bool = False
+    vague: bool = False
 
 
 def dateline_date(article: str, published: dt.date | None) -> dt.date | None:
@@ -98,6 +105,10 @@ def find_dates(sentence: str, reference: dt.date | None) -> list[DateMention]:
         if resolved == _FUTURE:
             continue
         found.append(DateMention(match.group(), match.start(), match.end(), resolved))
+    for match in _VAGUE.finditer(sentence):
+        if not _EXCLUDED_BEFORE.search(sentence[: match.start()]):
+            found.append(DateMention(match.group(), match.start(), match.end(), None, vague=True))
+    found.sort(key=lambda d: d.start)
     return found
 
 

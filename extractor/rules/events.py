@@ -22,6 +22,8 @@ from extractor.rules.weapons import WeaponFigure
 from extractor.schema import AttackEvent, Figure, Place, Weapon
 
 WeaponKey = tuple[str, str | None]
+# (side, date, the words of a date too vague to resolve: "last October").
+_GroupKey = tuple[Side, dt.date | None, str | None]
 _MISSILES = {"missile", "cruise_missile", "ballistic_missile"}
 
 
@@ -54,7 +56,7 @@ def main_dates(readings: list[Reading]) -> dict[Side, tuple[dt.date | None, str 
 def group_readings(readings: list[Reading]) -> list[_Group]:
     """Sentences gathered into events keyed by (side, date)."""
     mains = main_dates(readings)
-    groups: dict[tuple[Side, dt.date | None], _Group] = {}
+    groups: dict[_GroupKey, _Group] = {}
     for reading in readings:
         if reading.background and not reading.explicit:
             continue
@@ -71,15 +73,16 @@ def _group_for(
     reading: Reading,
     side: Side,
     mains: dict[Side, tuple[dt.date | None, str | None]],
-    groups: dict[tuple[Side, dt.date | None], _Group],
+    groups: dict[_GroupKey, _Group],
 ) -> _Group:
     main_date, main_text = mains.get(side, (None, None))
     date, text = main_date, main_text
     if reading.same_as_main:
         date, text = mains.get(RUSSIA_ON_UKRAINE, (main_date, main_text))
-    elif reading.explicit and reading.date is not None and side == reading.side:
+    elif reading.explicit and (reading.date is not None or reading.vague) and side == reading.side:
         date, text = reading.date, reading.date_text
-    group = groups.setdefault((side, date), _Group(side, date, text, main_date=main_date))
+    vague = text if reading.vague and side == reading.side else None
+    group = groups.setdefault((side, date, vague), _Group(side, date, text, main_date=main_date))
     if not reading.background:
         group.background = False
     if group.date_text is None:
@@ -200,7 +203,10 @@ def _toll(candidates: list[tuple[Casualty, Reading]]) -> Figure | None:
     """The largest stated toll: tolls are updated upward, so the largest is the latest."""
     if not candidates:
         return None
-    best = max(candidates, key=lambda c: (c[0].count.value, c[0].count.qualifier == "exact"))
+    best = max(
+        candidates,
+        key=lambda c: (c[0].count.value, c[0].count.qualifier == "exact", not c[1].sentence.heading),
+    )
     casualty, reading = best
     return _figure(casualty.count.value, casualty.count.qualifier, reading, casualty.start, casualty.end)
 
@@ -233,6 +239,7 @@ def _weapons(group: _Group) -> list[Weapon]:
         for covered in figure.covers:
             entries.setdefault(covered, Weapon(category=covered[0], model=covered[1]))  # type: ignore[arg-type]
     _merge_complementary(entries)
+    _drop_repeated_counts(entries)
     for category, model in group.named:
         if _named_is_new(entries, category, model):
             entries[(category, model)] = Weapon(category=category, model=model)  # type: ignore[arg-type]
@@ -240,8 +247,15 @@ def _weapons(group: _Group) -> list[Weapon]:
 
 
 def _preferred(candidates: list[tuple[WeaponFigure, Reading]]) -> tuple[WeaponFigure, Reading]:
-    """The first figure stated, unless it is vague and a precise one near it follows."""
+    """The first figure stated, unless it is vague and a precise one near it follows.
+
+    A headline repeats the body's figure without its speaker, so the body's comes first.
+    """
     first = candidates[0]
+    if first[1].sentence.heading and first[0].count is not None:
+        value = first[0].count.value
+        body = [c for c in candidates if not c[1].sentence.heading and c[0].count and c[0].count.value == value]
+        first = body[0] if body else first
     vague = first[0].count
     if vague is None or vague.qualifier == "exact":
         return first
@@ -267,14 +281,25 @@ def _named_is_new(entries: dict[WeaponKey, Weapon], category: str, model: str | 
 
 
 def _merge_complementary(entries: dict[WeaponKey, Weapon]) -> None:
-    """ "29 Shahed drones" launched and "22 drones" shot down are the same drones."""
+    """ "29 Shahed drones" launched and "22 drones" shot down are the same drones.
+
+    So are "eight Kalibr cruise missiles" launched and "six of the missiles" shot
+    down: a bare "missiles" refers back to the one kind of missile counted.
+    """
     for (category, model), generic in list(entries.items()):
         if model is not None:
             continue
         models = [w for (c, m), w in entries.items() if c == category and m is not None]
-        if len(models) != 1:
+        if len(models) == 1:
+            specific = models[0]
+        elif category == "missile" and generic.intercepted and not generic.launched:
+            kinds = [w for (c, m), w in entries.items() if c in _MISSILES and (c, m) != (category, model)]
+            counted = [w for w in kinds if w.launched and not w.intercepted]
+            if len(counted) != 1:
+                continue
+            specific = counted[0]
+        else:
             continue
-        specific = models[0]
         if generic.launched and not generic.intercepted and specific.intercepted and not specific.launched:
             specific.launched = generic.launched
         elif generic.intercepted and not generic.launched and specific.launched and not specific.intercepted:
@@ -282,6 +307,22 @@ def _merge_complementary(entries: dict[WeaponKey, Weapon]) -> None:
         else:
             continue
         del entries[(category, model)]
+
+
+def _drop_repeated_counts(entries: dict[WeaponKey, Weapon]) -> None:
+    """ "Two ballistic missiles" and "two Iskander-M missiles" are one count said twice."""
+    for (category, model), generic in list(entries.items()):
+        if model is not None or generic.launched is None:
+            continue
+        for (other_category, other_model), specific in entries.items():
+            if other_category != category or other_model is None or specific.launched is None:
+                continue
+            same_intercepts = generic.intercepted is None or (
+                specific.intercepted is not None and specific.intercepted.value == generic.intercepted.value
+            )
+            if specific.launched.value == generic.launched.value and same_intercepts:
+                del entries[(category, model)]
+                break
 
 
 def _summary(

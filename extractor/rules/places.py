@@ -47,6 +47,12 @@ _PASSIVE_HIT = re.compile(
     re.IGNORECASE,
 )
 _LOCATOR_AFTER = re.compile(r"^(?:,\s*|\s+in\s+(?:the\s+)?)$")
+# A place that only measures where another lies: "150 kilometres north of Kyiv", "east of Dnipro".
+_REFERENCE_BEFORE = re.compile(
+    r"(?:\b(?:kilomet(?:re|er)s?|km|miles)\s+(?:\w+\s+){0,2}?(?:of|from)|\b(?:(?:north|south)(?:-?(?:east|west))?|east|west)"
+    r"(?:ern)?\s+(?:outskirts\s+)?of|\b(?:drive|distance)\s+from)\s+(?:the\s+(?:city\s+of\s+)?)?$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class PlaceMention:
     end: int
     region: str | None = None
     hit: bool = True
+    reference: bool = False
 
 
 @cache
@@ -241,9 +248,11 @@ def _mark_locators(sentence: str, mentions: list[PlaceMention]) -> list[PlaceMen
     """Regions right after a settlement locate it; places over/from are not hit."""
     marked: list[PlaceMention] = []
     for mention in mentions:
-        hit = not _NOT_HIT_BEFORE.search(sentence[max(0, mention.start - 80) : mention.start])
+        lead = sentence[max(0, mention.start - 80) : mention.start]
+        reference = bool(_REFERENCE_BEFORE.search(lead))
+        hit = not reference and not _NOT_HIT_BEFORE.search(lead)
         hit = hit and (mention.kind == "district" or _anchored(sentence, mention))
-        marked.append(replace(mention, hit=hit))
+        marked.append(replace(mention, hit=hit, reference=reference))
     for index, mention in enumerate(marked):
         if mention.kind != "region" or index == 0:
             continue

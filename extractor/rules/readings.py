@@ -19,7 +19,7 @@ from extractor.rules.dates import DATE_EXPRESSION, DateMention, find_dates
 from extractor.rules.places import PlaceMention, sentence_hits
 from extractor.rules.resources import cue_pattern
 from extractor.rules.sides import RUSSIA_ON_UKRAINE, Side, vote_side
-from extractor.rules.sources import find_source
+from extractor.rules.sources import attribute_sentences
 from extractor.rules.text import Sentence
 from extractor.rules.weapons import LAUNCHED, WeaponFigure, find_weapon_figures, named_weapons
 
@@ -62,6 +62,7 @@ class Reading:
     source: str | None = None
     national: bool = False
     attack: bool = False
+    vague: bool = False
 
 
 @dataclass
@@ -85,10 +86,12 @@ def read_sentences(
     """
     context = _Context(reference)
     readings: list[Reading] = []
-    for sentence, places in zip(sentences, mentions, strict=True):
+    speakers = attribute_sentences(sentences)
+    for sentence, places, speaker in zip(sentences, mentions, speakers, strict=True):
         if _is_section_heading(sentence, context):
             continue
         reading = _read(sentence, places, context)
+        reading.source = speaker
         if context.default_side is None and vote_side(reading.text, reading.places):
             context.default_side = reading.side
         readings.append(reading)
@@ -140,7 +143,7 @@ def _read(sentence: Sentence, mentions: list[PlaceMention], context: _Context) -
     reading.context_place = context.paragraph_places[-1] if context.paragraph_places else None
     if reading.context_place is None and context.recent_places and _ANAPHOR.search(text):
         reading.context_place = context.recent_places[-1]
-    context.paragraph_places += places
+    context.paragraph_places += [p for p in places if not p.reference]
     context.recent_places += [p for p in places if p.hit and p.kind != "region"]
     reading.weapons = find_weapon_figures(text, context.last_launched)
     launched = [w for w in reading.weapons if w.field == LAUNCHED]
@@ -151,7 +154,6 @@ def _read(sentence: Sentence, mentions: list[PlaceMention], context: _Context) -
     if intercept_only or (places and not reading.places):
         reading.casualties = [c for c in reading.casualties if c.count.value > 0]
     reading.damage = find_damage(text)
-    reading.source = find_source(sentence.text)
     reading.national = bool(_NATIONAL.search(text)) or bool(launched)
     reading.background = bool(cue_pattern("background").search(text))
     _date(reading, find_dates(text, context.reference), context)
@@ -173,21 +175,19 @@ def _date(reading: Reading, dates: list[DateMention], context: _Context) -> None
     if chosen is not None:
         reading.date, reading.date_text = chosen.date, chosen.text
         reading.explicit, reading.same_as_main = True, chosen.same_as_main
+        reading.background = reading.background or chosen.vague
+        reading.vague = chosen.vague
     elif context.section_date is not None:
         reading.date, reading.date_text, reading.explicit = context.section_date, context.section_text, True
         reading.section = True
-    elif (
-        previous is not None
-        and previous.sentence.paragraph == reading.sentence.paragraph
-        and previous.background
-        and previous.explicit
-    ):
+    elif previous is not None and previous.sentence.paragraph == reading.sentence.paragraph and previous.explicit:
+        # "On Tuesday, bombs hit Vilniansk. Two people were killed." The toll is Tuesday's.
         _copy_date(reading, previous)
-        reading.background = True
+        reading.background = previous.background
 
 
 def _copy_date(reading: Reading, previous: Reading) -> None:
-    reading.date, reading.date_text = previous.date, previous.date_text
+    reading.date, reading.date_text, reading.vague = previous.date, previous.date_text, previous.vague
     reading.explicit, reading.same_as_main = previous.explicit, previous.same_as_main
 
 

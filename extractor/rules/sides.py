@@ -27,7 +27,9 @@ _ON_RUSSIA = re.compile(
     r"\bUkrain(?:ian|e's|e\u2019s)\s+(?:\w+\s+){0,2}(?:drones?|UAVs?|unmanned|missiles?|strikes?|attacks?|"
     r"shelling|aircraft-type)\b|\bUkraine\s+(?:has\s+|had\s+)?(?:struck|hit|attacked|launched|fired|targeted)\b"
     r"|\bKi(?:e|y)v regime\b|\bon Russian (?:territory|soil)\b|\binside Russia\b|\bRussian air defen[cs]es?\b"
-    r"|\bRussia(?:n|'s)\s+(?:on-duty\s+)?air defen[cs]e",
+    r"|\bRussia(?:n|'s)\s+(?:on-duty\s+)?air defen[cs]e"
+    r"|\bUkrain(?:ian|e's|e\u2019s)\s+(?:forces|troops|army|military|armed forces)\s+(?:have\s+|has\s+|had\s+)?"
+    r"(?:fired|launched|struck|hit|attacked|shelled|targeted|shot)\b|\b(?:Russian|Moscow)-(?:occupied|installed|appointed)\b",
     re.IGNORECASE,
 )
 

@@ -33,6 +33,15 @@ _MODEL_HEAD_END = (
     r"(?=\s*[,.;:)]|\s+[\u2013\u2014-]\s|\s*$|\s+(?:(?:and|or)\s+(?:\d|[a-z])|(?:were|was|had|have|launched|fired|shot|"
     r"destroyed|intercepted|downed|at|on|from|in|over|into|towards|that|which)\b))"
 )
+# A weapon noun that modifies another noun counts something else ("625 missile systems").
+_NOT_A_COUNT = (
+    r"\s+(?:systems?|launchers?|complex(?:es)?|production|strikes?|attacks?|raids?|defen[cs]es?|sites?|"
+    r"units?|batteries|programmes?|programs?|components?|factor(?:y|ies)|plants?|operators?|crews?|warnings?)\b"
+)
+# An unlisted model keeps the article's spelling: an all-capitals name before the noun ("JDAM bombs").
+_UNLISTED_MODEL = re.compile(
+    r"\b(?!(?:US|UK|EU|UAVs?|FPV|KABs?|NATO|SMO|GMT|UN)\b)[A-Z][A-Z0-9]{2,}(?:-[A-Z0-9]+)*\b(?!-)"
+)
 _HEAD_CATEGORY = [
     (r"drones?|UAVs?|unmanned aerial vehicles?|unmanned aircraft|loitering munitions?", "drone"),
     (r"missiles?", "missile"),
@@ -85,7 +94,7 @@ def _figure_pattern() -> re.Pattern[str]:
     total = number_regex().replace("qual", "tqual").replace("num", "tnum")
     return re.compile(
         rf"{number_regex()}\s+(?:(?:out\s+)?of\s+(?:the\s+|them\b|these\b|those\b)?\s*(?:{total}\s+)?)?"
-        rf"(?P<mods>{mods})(?P<head>(?:{heads})\b|(?:{model_regex()}){_MODEL_HEAD_END})"
+        rf"(?P<mods>{mods})(?P<head>(?:{heads})\b(?!-)(?!{_NOT_A_COUNT})|(?:{model_regex()}){_MODEL_HEAD_END})"
         rf"(?P<more>(?:,?\s+(?:and|or)\s+(?:(?:attack|strike|combat|kamikaze)\s+)?(?:{heads})\b)?)"
     )
 
@@ -132,9 +141,14 @@ def _word_categories(mods: str, head: str) -> set[str]:
     return cats
 
 
-def _entries(mods: str, head: str, more: str) -> tuple[str, str | None, tuple[tuple[str, str | None], ...]]:
-    """The (category, model) a count goes on, and the named parts it covers."""
-    models = categories_of(mods + " " + head)
+def _entries(
+    mods: str, head: str, more: str, tail: str = ""
+) -> tuple[str, str | None, tuple[tuple[str, str | None], ...]]:
+    """The (category, model) a count goes on, and the named parts it covers.
+
+    ``tail`` is what follows the noun: "11 rockets of the HIMARS system" counts HIMARS.
+    """
+    models = categories_of(mods + " " + head) or categories_of(_model_tail(tail))
     words = (
         _word_categories(mods, head) | _word_categories(mods, more.split()[-1])
         if more
@@ -148,7 +162,16 @@ def _entries(mods: str, head: str, more: str) -> tuple[str, str | None, tuple[tu
     category = next(iter(categories)) if categories else "missile"
     if len(models) == 1:
         return category, models[0][1], ()
+    if not models:
+        unlisted = _UNLISTED_MODEL.findall(mods)
+        if len(unlisted) == 1 and category != "all":
+            return category, unlisted[0], ()
     return category, None, tuple(models)
+
+
+def _model_tail(tail: str) -> str:
+    match = re.match(rf"\s+of\s+(?:the\s+)?(?:[\w-]+\s+){{0,2}}?(?P<model>{model_regex()})", tail)
+    return match.group("model") if match else ""
 
 
 def find_weapon_figures(sentence: str, previous: tuple[str, str | None] | None = None) -> list[WeaponFigure]:
@@ -158,12 +181,13 @@ def find_weapon_figures(sentence: str, previous: tuple[str, str | None] | None =
         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|both|several|dozens?|hundreds|tens|few)\b",
         sentence,
         re.I,
-    ):
+    ) or cue_pattern("aggregate").search(sentence):
         return figures
     for match in _figure_pattern().finditer(sentence):
         if _per_region(sentence[match.end() :]) or _is_context(sentence[: match.start()]):
             continue
-        category, model, covers = _entries(match.group("mods"), match.group("head"), match.group("more"))
+        tail = sentence[match.end() : match.end() + 60]
+        category, model, covers = _entries(match.group("mods"), match.group("head"), match.group("more"), tail)
         hint = _attacker_hint(match.group("mods"))
         role = _role(sentence, match.start(), match.end())
         if match.group("tnum"):
@@ -210,6 +234,13 @@ def _of_them(sentence: str, figures: list[WeaponFigure], previous: tuple[str, st
 
 
 def _per_region(after: str) -> bool:
+    """ "29 over the Voronezh region" is one region's share; "31 over the Belgorod, Kursk and
+    Bryansk regions" is the whole count."""
+    if re.match(
+        r"^[^,.;]{0,60}?\b(?:over|above)\s+(?:the\s+)?[A-Z][\w-]+(?:,\s+[A-Z][\w-]+)*,?\s+and\s+[A-Z][\w-]+\s+regions\b",
+        after,
+    ):
+        return False
     return bool(
         re.match(
             r"^\s*(?:(?:were|was|had been|have been|being)\s+)?(?:\w+\s+){0,3}?(?:over|above|around|near)\s+"
@@ -254,7 +285,13 @@ def _role(sentence: str, start: int, end: int) -> str | None:
         return max(cues)[1]
     forward = [(m.start(), INTERCEPTED) for m in cue_pattern("intercept").finditer(after)]
     forward += [(m.start(), LAUNCHED) for m in cue_pattern("launch").finditer(after)]
-    return min(forward)[1] if forward else None
+    if forward:
+        return min(forward)[1]
+    # The counted weapons are the subject of a strike verb: "three missiles hit the city".
+    # A singular "one missile struck" is no count, as "a missile struck" is none.
+    plural = re.search(r"s\W*$", sentence[start:end])
+    subject = re.match(rf"^[^,;]{{0,80}}?\b(?:{cue_pattern('launch_after').pattern})\b", after, re.IGNORECASE)
+    return LAUNCHED if subject and plural else None
 
 
 def named_weapons(sentence: str) -> list[WeaponFigure]:
