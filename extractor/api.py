@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
+from contextlib import aclosing
 from typing import Any, TypeVar
 
 from extractor.articles import Article, make_article, parse_date
@@ -94,8 +95,9 @@ async def aextract_many(
 ) -> AsyncGenerator[ExtractionResult, None]:
     """Results for many articles, in the order they finish."""
     resolved = settings_for(settings, **options)
-    async for result in extract_stream(_articles(articles, published), resolved):
-        yield result
+    async with aclosing(extract_stream(_articles(articles, published), resolved)) as stream:
+        async for result in stream:
+            yield result
 
 
 def extract_many(
@@ -119,7 +121,9 @@ def extract_many(
             except StopAsyncIteration:
                 return
     finally:
+        # A caller that stops early still gets its client and cache closed.
         loop.run_until_complete(stream.aclose())
+        loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
 

@@ -124,7 +124,6 @@ def read_jsonl(
     lines: Iterable[str | InputError], origin: str, published: dt.date | None
 ) -> Iterator[Article | InputError]:
     """Articles from JSONL records; each bad line is an error naming its number."""
-    seen: set[str] = set()
     for number, line in enumerate(lines, start=1):
         if isinstance(line, InputError):
             yield line
@@ -133,11 +132,7 @@ def read_jsonl(
             continue
         where = f"{origin}:{number}"
         try:
-            article = parse_record(line, where, published)
-            if article.id in seen:
-                raise InputError(f"{where}: id {article.id!r} repeats an earlier line; ids must be unique")
-            seen.add(article.id)
-            yield article
+            yield parse_record(line, where, published)
         except InputError as exc:
             yield exc
 
@@ -185,7 +180,24 @@ def iter_paths(path: Path) -> Iterator[Path]:
 def read_articles(
     inputs: Iterable[str], published: dt.date | None = None
 ) -> Iterator[Article | InputError]:
-    """Every article named by ``inputs`` (files, directories, ``-`` for stdin)."""
+    """Every article named by ``inputs`` (files, directories, ``-`` for stdin).
+
+    Ids must be unique across the whole run, since the output and a resume
+    know articles by id: a repeat is an error naming both places.
+    """
+    first_seen: dict[str, str] = {}
+    for item in _read_all(inputs, published):
+        if isinstance(item, Article):
+            if item.id in first_seen:
+                item = InputError(
+                    f"{item.origin}: id {item.id!r} repeats the one at {first_seen[item.id]}; ids must be unique"
+                )
+            else:
+                first_seen[item.id] = item.origin
+        yield item
+
+
+def _read_all(inputs: Iterable[str], published: dt.date | None) -> Iterator[Article | InputError]:
     for name in inputs:
         if name == "-":
             yield from read_stdin(published)

@@ -60,7 +60,8 @@ class AnswerCache:
     def _open(directory: Path) -> Any:
         import diskcache
 
-        _warn_if_shared(directory)
+        if _shared(directory):
+            return None
         try:
             return diskcache.Cache(str(directory), disk=_json_only_disk(), timeout=5)
         except Exception as exc:  # a garbage database, a read-only or full disk
@@ -97,14 +98,21 @@ class AnswerCache:
             self._cache.close()
 
 
-def _warn_if_shared(directory: Path) -> None:
-    """Say so when others can write the cache: their entries are still only JSON,
-    and every one is validated again, but the user should know."""
+def _shared(directory: Path) -> bool:
+    """A cache others can write is not trusted: they could plant grounded but false answers."""
     try:
-        if directory.stat().st_mode & 0o002:
-            log.warning("cache directory %s is writable by other users; entries are re-validated", directory)
+        shared = bool(directory.stat().st_mode & 0o002)
     except OSError:
-        pass
+        return False
+    if shared:
+        log.warning("cache directory %s is writable by other users; running without cache", directory)
+    return shared
+
+
+def _cache_files(directory: Path) -> list[Path]:
+    """diskcache's own files: the database and its two-hex-digit value folders."""
+    names = [p for p in directory.glob("cache.db*") if p.is_file()]
+    return names + [p for p in directory.iterdir() if p.is_dir() and len(p.name) == 2 and all(c in "0123456789abcdef" for c in p.name)]
 
 
 def cache_info(directory: Path) -> dict[str, Any]:
@@ -124,8 +132,9 @@ def clear_cache(directory: Path) -> int:
     """Remove every entry; returns how many there were."""
     cache = AnswerCache(directory)
     if cache._cache is None:
-        if directory.exists():
-            shutil.rmtree(directory)
+        # An unopenable cache: remove its files, and nothing else that lives there.
+        for path in _cache_files(directory) if directory.is_dir() else []:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
         return 0
     count = int(cache._cache.clear())
     cache.close()

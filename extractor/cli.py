@@ -3,7 +3,7 @@
 Every ``ExtractorError`` becomes one line on stderr and its exit code;
 anything else is a bug and keeps its traceback.
 
-Exit codes: 0 done; 1 some articles failed at the model; 2 bad input or
+Exit codes: 0 done; 1 some articles are invalid or failed at the model; 2 bad input or
 settings (the other articles are still processed); 3 the run stopped on a
 fatal model error (bad key, no quota, rate limited again and again); 4
 --max-cost reached; 130 interrupted.
@@ -36,7 +36,8 @@ main.add_command(batch)
 @model_options
 @run_options
 @click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), help="Append records here; a rerun resumes.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Append records here; a rerun resumes.")
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "json", "csv"]), default="jsonl", show_default=True)
 @click.option("--retry-errors", is_flag=True, help="On resume, redo articles whose record is an error.")
 @reports_errors

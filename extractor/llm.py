@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,11 @@ class Usage:
 
     def to_dict(self) -> dict[str, int]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
+
+
+#: Tokens of every answered request for the article being asked in this task:
+#: counted at the HTTP layer, so refusals, truncations and re-asks all count.
+_SPENT: ContextVar[Usage | None] = ContextVar("extractor_spent", default=None)
 
 
 @dataclass
@@ -129,13 +135,13 @@ class TransportRetry:
         return backoff / 2 + random.uniform(0, backoff / 2)
 
     def retrying(self) -> Any:
-        from tenacity import AsyncRetrying, stop_after_attempt, stop_after_delay
+        from tenacity import AsyncRetrying, stop_after_attempt, stop_before_delay
 
         return AsyncRetrying(
             retry=self.should_retry,
             wait=self.wait,
             stop=stop_after_attempt(self.settings.transport_attempts)
-            | stop_after_delay(self.settings.max_total_wait),
+            | stop_before_delay(self.settings.max_total_wait),
             reraise=True,
         )
 
@@ -194,15 +200,24 @@ class ModelClient:
                 raw = await self._client.chat.completions.with_raw_response.create(**kwargs)
             except openai.RateLimitError as exc:
                 if _error_code(exc) != "insufficient_quota":
-                    self.throttle.limited(retry_after_seconds(exc))
+                    # Never hold the whole run longer than one request may wait: a
+                    # daily-quota Retry-After fails this article, not the run.
+                    asked = retry_after_seconds(exc)
+                    self.throttle.limited(None if asked is None else min(asked, self.settings.max_retry_wait))
                 raise
         self.throttle.succeeded(raw.headers)
-        return raw.parse()
+        response = raw.parse()
+        spent = _SPENT.get()
+        if spent is not None:
+            spent.add(getattr(response, "usage", None))
+        return response
 
     async def ask(self, messages: list[dict[str, str]], article_text: str) -> ModelAnswer:
         """A validated extraction for one article, or a ModelError saying why not."""
         import instructor
 
+        spent = Usage()
+        token = _SPENT.set(spent)
         try:
             with evidence_checked_against(article_text, instructions=messages[0]["content"]):
                 parsed = await self._create(
@@ -214,12 +229,18 @@ class ModelClient:
                     max_tokens=self.settings.max_tokens,
                 )
         except instructor.core.exceptions.IncompleteOutputException as exc:
-            raise truncation_error() from exc
+            raise _costing(truncation_error(), spent) from exc
         except instructor.core.exceptions.InstructorRetryException as exc:
-            raise translate_failure(exc) from exc
-        usage = Usage()
-        usage.add(getattr(parsed, "_total_usage", None) or _raw_usage(parsed))
-        return ModelAnswer(parsed, parsed.model_dump(mode="json"), usage)
+            raise _costing(translate_failure(exc), spent) from exc
+        finally:
+            _SPENT.reset(token)
+        return ModelAnswer(parsed, parsed.model_dump(mode="json"), spent)
+
+
+def _costing(error: ModelError, spent: Usage) -> ModelError:
+    """The error, carrying every token the article cost before it."""
+    error.usage = spent
+    return error
 
 
 def refusal_error(completion: Any) -> RefusalError | None:
@@ -244,11 +265,6 @@ def estimated_tokens(kwargs: dict[str, Any]) -> int:
     """What a request counts against a tokens-per-minute limit: prompt plus room."""
     prompt_chars = sum(len(str(m.get("content", ""))) for m in kwargs.get("messages", []))
     return prompt_chars // 4 + int(kwargs.get("max_tokens") or 0)
-
-
-def _raw_usage(parsed: Any) -> Any:
-    raw = getattr(parsed, "_raw_response", None)
-    return getattr(raw, "usage", None)
 
 
 def translate_failure(exc: Any) -> ModelError:

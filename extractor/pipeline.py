@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -218,7 +218,7 @@ async def extract_stream(
     *,
     skip_ids: frozenset[str] | set[str] = frozenset(),
     on_input_error: Any = None,
-) -> AsyncIterator[ExtractionResult]:
+) -> AsyncGenerator[ExtractionResult, None]:
     """Results for many articles as they finish, at most ``concurrency`` in flight.
 
     Articles whose id is in ``skip_ids`` are not sent (a resumed run). Input
@@ -242,11 +242,16 @@ async def extract_stream(
             if not pending:
                 break
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            # Results that finished alongside a fatal error are still handed out first.
+            fatal = next((t.exception() for t in done if t.exception() is not None), None)
             for task in done:
-                result = task.result()
-                guard.settle(result.id, result.usage.prompt_tokens, result.usage.completion_tokens, result.cached)
-                yield result
-                guard.observe(result.errors)
+                if task.exception() is None:
+                    result = task.result()
+                    guard.settle(result.id, result.usage.prompt_tokens, result.usage.completion_tokens, result.cached)
+                    yield result
+                    guard.observe(result.errors)
+            if fatal is not None:
+                raise fatal
         guard.stop_if_exhausted()
     finally:
         for task in pending:

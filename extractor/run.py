@@ -44,7 +44,7 @@ class RunSummary:
     def exit_code(self) -> int:
         if self.input_errors:
             return 2
-        return 1 if self.statuses["error"] else 0
+        return 1 if self.statuses["error"] or self.statuses["invalid"] else 0
 
     def line(self) -> str:
         s = self.statuses

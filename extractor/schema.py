@@ -166,6 +166,10 @@ class AttackEvent(_Strict):
         texts = [self.summary, self.date_text or "", self.target_country]
         texts += [p.name for p in self.places] + [p.region or "" for p in self.places]
         texts += [w.model or "" for w in self.weapons]
+        figures = [self.killed, self.injured]
+        figures += [f for w in self.weapons for f in (w.launched, w.intercepted)]
+        figures += [f for p in self.places for f in (p.killed, p.injured)]
+        texts += [f.source or "" for f in figures if f is not None]
         return [t for t in texts if t]
 
 

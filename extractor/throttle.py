@@ -30,11 +30,11 @@ class Bucket:
         self.stamp = time.monotonic()
 
     def wait_for(self, amount: float) -> float:
-        """Seconds until ``amount`` is available; takes it (possibly into debt) now."""
+        """Seconds until ``amount`` is paid for; takes it now, into debt if need be."""
         now = time.monotonic()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
-        self.tokens -= min(amount, self.capacity)
+        self.tokens -= amount  # a large request runs the bucket into debt, paid off in time
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
