@@ -183,17 +183,16 @@ def read_articles(
     """Every article named by ``inputs`` (files, directories, ``-`` for stdin).
 
     Ids must be unique across the whole run, since the output and a resume
-    know articles by id: a repeat is an error naming both places.
+    know articles by id: a repeat is an error naming where it is. Only the
+    ids are kept, a few dozen bytes an article.
     """
-    first_seen: dict[str, str] = {}
+    seen: set[str] = set()
     for item in _read_all(inputs, published):
         if isinstance(item, Article):
-            if item.id in first_seen:
-                item = InputError(
-                    f"{item.origin}: id {item.id!r} repeats the one at {first_seen[item.id]}; ids must be unique"
-                )
+            if item.id in seen:
+                item = InputError(f"{item.origin}: id {item.id!r} repeats an earlier article's; ids must be unique")
             else:
-                first_seen[item.id] = item.origin
+                seen.add(item.id)
         yield item
 
 

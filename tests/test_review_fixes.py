@@ -47,13 +47,13 @@ def test_the_token_bucket_charges_a_large_request_in_full() -> None:
     assert bucket.wait_for(5_000) == pytest.approx(5.0, abs=0.05)
 
 
-def test_a_repeated_id_across_inputs_is_an_error_naming_both_and_nothing_is_lost(tmp_path: Path) -> None:
+def test_a_repeated_id_across_inputs_is_an_error_naming_it_and_nothing_is_lost(tmp_path: Path) -> None:
     for folder in ("a", "b"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "story.txt").write_text(f"Drones hit Sumy overnight ({folder}).", encoding="utf-8")
     result = CliRunner().invoke(main, ["extract", str(tmp_path / "a"), str(tmp_path / "b"), "-m", "rules"])
     assert result.exit_code == 2
-    assert "repeats the one at" in result.stderr and "a/story.txt" in result.stderr
+    assert "repeats an earlier article's" in result.stderr and "b/story.txt" in result.stderr
     assert len(result.stdout.splitlines()) == 1
 
 
