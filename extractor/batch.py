@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import ValidationError
-
 from extractor.articles import Article, read_articles
 from extractor.batch_requests import (
     CHAT_ENDPOINT,
@@ -48,7 +46,7 @@ from extractor.batch_state import (
 from extractor.cache import cache_key
 from extractor.errors import ConfigError, InputError
 from extractor.output import record_line
-from extractor.pipeline import Extractor, validate_answer
+from extractor.pipeline import Extractor
 from extractor.settings import Settings, resolve_settings
 
 log = logging.getLogger(__name__)
@@ -155,14 +153,7 @@ class _Planner:
 
     def _answered(self, stored: StoredArticle) -> bool:
         """Whether the cache holds an answer that still validates, as the pipeline would use it."""
-        hit = self.extractor.cache.get(stored.cache_key)
-        if hit is None:
-            return False
-        try:
-            validate_answer(hit["answer"], stored.article.text)
-        except (ValidationError, KeyError, TypeError):
-            return False
-        return True
+        return self.extractor.cached(stored.article, stored.cache_key) is not None
 
     def _reject(self, error: InputError, reason: str = "input") -> None:
         self.summary.input_errors += 1

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from extractor.articles import Article
 from extractor.batch import batch_api, batch_client, settings_for
 from extractor.batch_answers import CompletionReader
@@ -36,7 +34,7 @@ from extractor.cache import cache_key
 from extractor.errors import InvalidOutputError, ModelError
 from extractor.llm import ModelAnswer
 from extractor.output import JsonlAppender, done_ids
-from extractor.pipeline import ExtractionResult, Extractor, extract_stream, validate_answer
+from extractor.pipeline import ExtractionResult, Extractor, extract_stream
 from extractor.run import RunSummary
 
 log = logging.getLogger(__name__)
@@ -117,11 +115,7 @@ class _Collector:
                 self.leftovers[stored.article.id] = stored.article
 
     def _still_cached(self, stored: StoredArticle) -> bool:
-        hit = self.extractor.cache.get(stored.cache_key)
-        try:
-            return hit is not None and validate_answer(hit["answer"], stored.article.text) is not None
-        except (ValidationError, KeyError, TypeError):
-            return False
+        return self.extractor.cached(stored.article, stored.cache_key) is not None
 
     def batch(self, client: Any, status: BatchStatus) -> None:
         """Record the answers of one finished batch; leave the rest for later or for requeue."""

@@ -186,6 +186,22 @@ class Extractor:
             return 0
         return (len(self.prompt.system) + len(self.prompt.user) + len(article.text)) // 4 + 1000
 
+    def cached(self, article: Article, key: str | None = None) -> tuple[Extraction, Usage] | None:
+        """A cached answer for the article that still passes every check a fresh one gets.
+
+        The one test of a cache entry, for live runs and for batch submit and collect.
+        """
+        request = self.request_for(article)
+        hit = self.cache.get(key or cache_key(request))
+        if hit is None:
+            return None
+        try:
+            extraction = validate_answer(hit["answer"], article.text, request["messages"][0]["content"])
+            return extraction, Usage(**hit.get("usage", {}))
+        except (ValidationError, KeyError, TypeError) as exc:
+            log.warning("cached answer for %s no longer validates (%s); asking again", article.id, exc)
+            return None
+
     async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
         estimate = self.prompt_tokens(article)
         if estimate > self.settings.max_input_tokens:
@@ -195,14 +211,10 @@ class Extractor:
             )
         request = self.request_for(article)
         key = cache_key(request)
-        hit = self.cache.get(key)
+        hit = self.cached(article, key)
         if hit is not None:
-            try:
-                extraction = validate_answer(hit["answer"], article.text, request["messages"][0]["content"])
-                usage = Usage(**hit.get("usage", {}))
-                return self._result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
-            except (ValidationError, KeyError, TypeError) as exc:
-                log.warning("cached answer for %s no longer validates (%s); asking again", article.id, exc)
+            extraction, usage = hit
+            return self._result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
         answer = await self.client.ask(request["messages"], article.text)
         self.cache.set(key, {"answer": answer.answer, "usage": answer.usage.to_dict()})
         return self._result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage)
