@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from extractor.errors import InputError
 
@@ -137,14 +138,20 @@ def read_jsonl(
             yield exc
 
 
-def parse_record(line: str, where: str, published: dt.date | None) -> Article:
-    """One JSONL record ``{"id", "text" | "html", "published"?, ...}`` as an article."""
+def json_object(line: str, where: str) -> dict[str, object]:
+    """One JSONL line as an object, or an InputError naming the line: for every JSONL reader."""
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         raise InputError(f"{where}: not JSON ({exc.msg}); each line must be one JSON object") from None
     if not isinstance(record, dict):
         raise InputError(f"{where}: not a JSON object; each line must be one record")
+    return record
+
+
+def parse_record(line: str, where: str, published: dt.date | None) -> Article:
+    """One JSONL record ``{"id", "text" | "html", "published"?, ...}`` as an article."""
+    record: dict[str, Any] = json_object(line, where)
     if not isinstance(record.get("id"), (str, int)) or record.get("id") == "":
         raise InputError(f"{where}: the record has no \"id\"; add one")
     body = record.get("text")

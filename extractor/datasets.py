@@ -9,13 +9,13 @@ rerun appends to the file, so the last line for an id wins. A bad line is an
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from extractor.articles import json_object
 from extractor.errors import InputError
 from extractor.schema import AttackEvent, NonEmpty
 
@@ -133,13 +133,7 @@ def _json_lines(path: Path) -> Iterator[tuple[int, Any]]:
     for line_number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise InputError(f"{path}:{line_number}: not JSON ({error.msg})") from None
-        if not isinstance(data, dict):
-            raise InputError(f"{path}:{line_number}: expected a JSON object")
-        yield line_number, data
+        yield line_number, json_object(line, f"{path}:{line_number}")
 
 
 def _describe(error: ValidationError, limit: int = 3) -> str:

@@ -41,7 +41,7 @@ def test_load_gold_validates_events(tmp_path: Path) -> None:
         ([{"id": "a", "events": [EVENT | {"date": "14 Nov"}]}], r"gold.jsonl:1: events.0.date"),
         ([{"id": "a", "events": [], "note": "x"}], r"gold.jsonl:1: note"),
         ([{"id": "a", "events": []}, '{"id": "b", "ev'], r"gold.jsonl:2: not JSON"),
-        (["[1, 2]"], r"gold.jsonl:1: expected a JSON object"),
+        (["[1, 2]"], r"gold.jsonl:1: not a JSON object"),
     ],
 )
 def test_load_gold_is_strict_and_names_the_line(tmp_path: Path, lines: list[Any], message: str) -> None:
