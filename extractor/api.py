@@ -14,7 +14,7 @@ from collections.abc import AsyncGenerator, Iterable, Iterator, Mapping
 from contextlib import aclosing
 from typing import Any, TypeVar
 
-from extractor.articles import Article, make_article, parse_date
+from extractor.articles import Article, make_article, parse_date, record_to_article
 from extractor.errors import InputError
 from extractor.pipeline import ExtractionResult, Extractor, extract_stream
 from extractor.settings import Settings, resolve_settings
@@ -38,13 +38,7 @@ def as_article(item: ArticleLike, index: int = 0, published: dt.date | str | Non
     default_date = parse_date(published, "published") if isinstance(published, str) else published
     if isinstance(item, str):
         return make_article(id=str(index), text=item, origin=f"article {index}", published=default_date)
-    record = dict(item)
-    origin = f"article {record.get('id', index)}"
-    date = parse_date(record.get("published"), origin) or default_date
-    meta = {k: record.get(k) for k in ("title", "url", "source")}
-    return make_article(
-        id=str(record.get("id", index)), text=str(record.get("text", "")), origin=origin, published=date, **meta
-    )
+    return record_to_article(item, f"article {item.get('id', index)}", default_date, default_id=str(index))
 
 
 async def aextract(

@@ -15,7 +15,7 @@ import datetime as dt
 import json
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,8 +150,19 @@ def json_object(line: str, where: str) -> dict[str, object]:
 
 
 def parse_record(line: str, where: str, published: dt.date | None) -> Article:
-    """One JSONL record ``{"id", "text" | "html", "published"?, ...}`` as an article."""
-    record: dict[str, Any] = json_object(line, where)
+    """One JSONL line ``{"id", "text" | "html", "published"?, ...}`` as an article."""
+    return record_to_article(json_object(line, where), where, published)
+
+
+def record_to_article(
+    record: Mapping[str, Any], where: str, published: dt.date | None, default_id: str | None = None
+) -> Article:
+    """A record as an article: the one reading of records for files, the library and evals.
+
+    ``published`` is used when the record gives no date; ``default_id`` when it gives no id.
+    """
+    if default_id is not None and record.get("id") in (None, ""):
+        record = {**record, "id": default_id}
     if not isinstance(record.get("id"), (str, int)) or record.get("id") == "":
         raise InputError(f"{where}: the record has no \"id\"; add one")
     body = record.get("text")

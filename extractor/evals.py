@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from extractor.articles import Article, make_article, parse_date
+from extractor.articles import Article, record_to_article
 from extractor.datasets import ArticleRecord, Prediction, load_articles, load_gold, load_predictions
 from extractor.errors import ConfigError
 from extractor.pipeline import extract_stream
@@ -90,8 +90,7 @@ def run_cost(model: str, records: Iterable[dict[str, Any]], prices: Prices) -> f
 
 def as_article(record: ArticleRecord) -> Article:
     """The article exactly as ``extract`` would read it, so both share cache entries."""
-    published = parse_date(record.published, record.id)
-    return make_article(id=record.id, text=record.text, origin=record.id, published=published, title=record.title)
+    return record_to_article(record.model_dump(), record.id, None)
 
 
 async def _collect(dataset: Dataset, settings: Settings) -> dict[str, dict[str, Any]]:
