@@ -261,10 +261,19 @@ def truncation_error() -> TruncatedError:
     )
 
 
+def approx_tokens(chars: int) -> int:
+    """Tokens in a text of ``chars`` characters, at about four characters a token.
+
+    The one place this rule of thumb lives: budget reservations, the input
+    length check and --tpm pacing all estimate with it.
+    """
+    return chars // 4
+
+
 def estimated_tokens(kwargs: dict[str, Any]) -> int:
     """What a request counts against a tokens-per-minute limit: prompt plus room."""
     prompt_chars = sum(len(str(m.get("content", ""))) for m in kwargs.get("messages", []))
-    return prompt_chars // 4 + int(kwargs.get("max_tokens") or 0)
+    return approx_tokens(prompt_chars) + int(kwargs.get("max_tokens") or 0)
 
 
 def translate_failure(exc: Any) -> ModelError:

@@ -24,7 +24,7 @@ from extractor.cache import AnswerCache, cache_key, canonical_json
 from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError
 from extractor.grounding import evidence_checked_against
 from extractor.guards import RunGuard
-from extractor.llm import Usage, validation_messages
+from extractor.llm import Usage, approx_tokens, validation_messages
 from extractor.prompting import Prompt, load_prompt, render_messages
 from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
 from extractor.settings import Settings
@@ -184,14 +184,18 @@ class Extractor:
         """A cheap estimate of the prompt's size: four characters a token, plus the schema."""
         if self.prompt is None:
             return 0
-        return (len(self.prompt.system) + len(self.prompt.user) + len(article.text)) // 4 + 1000
+        return approx_tokens(len(self.prompt.system) + len(self.prompt.user) + len(article.text)) + 1000
 
-    def cached(self, article: Article, key: str | None = None) -> tuple[Extraction, Usage] | None:
+    def cached(
+        self, article: Article, key: str | None = None, request: dict[str, Any] | None = None
+    ) -> tuple[Extraction, Usage] | None:
         """A cached answer for the article that still passes every check a fresh one gets.
 
         The one test of a cache entry, for live runs and for batch submit and collect.
+        A caller that has already built the request passes it, so the prompt is
+        rendered once per article on the hot path.
         """
-        request = self.request_for(article)
+        request = request or self.request_for(article)
         hit = self.cache.get(key or cache_key(request))
         if hit is None:
             return None
@@ -211,7 +215,7 @@ class Extractor:
             )
         request = self.request_for(article)
         key = cache_key(request)
-        hit = self.cached(article, key)
+        hit = self.cached(article, key, request)
         if hit is not None:
             extraction, usage = hit
             return self._result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
