@@ -73,21 +73,6 @@ def done_ids(path: Path, retry_errors: bool = False) -> set[str]:
     return ids
 
 
-class JsonlAppender:
-    """Appends records to a file, one flushed line each."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = path.open("a", encoding="utf-8")
-
-    def write(self, record: dict[str, Any]) -> None:
-        self._handle.write(record_line(record))
-        self._handle.flush()
-
-    def close(self) -> None:
-        self._handle.close()
-
-
 def defang(value: str) -> str:
     """A CSV cell that a spreadsheet shows as text instead of running it."""
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
@@ -159,6 +144,18 @@ class RecordWriter:
         if self.fmt == "json":
             self.stream.write("\n]\n" if self.count else "]\n")
         self.stream.flush()
+
+
+class JsonlAppender(RecordWriter):
+    """A RecordWriter appending JSON lines to a file it owns (the resumable form)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path.open("a", encoding="utf-8"), "jsonl")
+
+    def close(self) -> None:
+        super().close()
+        self.stream.close()
 
 
 def render(records: Iterable[dict[str, Any]], fmt: str) -> str:
