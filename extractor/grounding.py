@@ -9,11 +9,12 @@ can never disagree about what "found in the article" means.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
-from extractor.schema import EVIDENCE_CHECK, LEAK_CHECK
+from extractor.schema import EVIDENCE_CHECK, LEAK_CHECK, Extraction
 
 # Straight, curly, low-9, prime and guillemet quotes all fold to one mark:
 # models re-type quotes freely, and the codebook folds them.
@@ -42,11 +43,6 @@ def evidence_checker(article_text: str) -> EvidenceCheck:
         return bool(folded) and folded in folded_article
 
     return is_grounded
-
-
-def validation_context(article_text: str) -> dict[str, EvidenceCheck]:
-    """The pydantic validation context that turns on the evidence check."""
-    return {"evidence_check": evidence_checker(article_text)}
 
 
 @cache
@@ -79,17 +75,28 @@ def leak_checker(instructions: str, article_text: str, width: int = 8) -> Eviden
     return repeats_instructions
 
 
-@contextmanager
-def evidence_checked_against(article_text: str, instructions: str | None = None) -> Iterator[None]:
-    """Check what is validated inside the block against the article (and instructions).
+@dataclass(frozen=True)
+class ArticleChecks:
+    """What an answer is checked against: its article, and the instructions it was given.
 
-    Used around instructor calls, which must not be given a pydantic context
-    (instructor would render the messages as templates).
+    Passed to validation as an argument (pydantic's validation context), so
+    tests, cache hits, batch answers and live answers all run the same checks.
     """
-    evidence = EVIDENCE_CHECK.set(evidence_checker(article_text))
-    leak = LEAK_CHECK.set(leak_checker(instructions, article_text) if instructions else None)
-    try:
-        yield
-    finally:
-        EVIDENCE_CHECK.reset(evidence)
-        LEAK_CHECK.reset(leak)
+
+    evidence: EvidenceCheck
+    leak: EvidenceCheck | None = None
+
+    @classmethod
+    def of(cls, article_text: str, instructions: str | None = None) -> ArticleChecks:
+        leak = leak_checker(instructions, article_text) if instructions else None
+        return cls(evidence_checker(article_text), leak)
+
+    @property
+    def context(self) -> dict[str, EvidenceCheck | None]:
+        """The pydantic validation context that turns these checks on."""
+        return {EVIDENCE_CHECK: self.evidence, LEAK_CHECK: self.leak}
+
+
+def validate_extraction(answer: Any, checks: ArticleChecks) -> Extraction:
+    """An answer (parsed JSON) as a validated Extraction, or a pydantic ValidationError."""
+    return Extraction.model_validate(answer, context=checks.context)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from extractor.errors import BudgetExceeded, ConfigError, FatalModelError
+from extractor.errors import BudgetExceeded, ConfigError, FatalModelError, Reason
 from extractor.pricing import Prices, load_prices, token_cost
 from extractor.settings import Settings
 
@@ -59,15 +59,15 @@ class RunGuard:
             if completion_tokens:
                 self.completions.append(completion_tokens)
 
-    def observe(self, errors: list[str]) -> None:
+    def observe(self, reason: Reason | None) -> None:
         """Stop the run when articles keep failing on rate limits, one after another."""
-        limited = bool(errors) and errors[0].startswith("rate_limited")
+        limited = reason is Reason.RATE_LIMITED
         self.rate_limit_streak = self.rate_limit_streak + 1 if limited else 0
         if self.rate_limit_streak >= RATE_LIMIT_STREAK:
             raise FatalModelError(
                 f"{self.rate_limit_streak} articles in a row failed on rate limits; wait, then rerun "
                 "with the same --output and --retry-errors to resume (or lower --concurrency / set --rpm)",
-                reason="rate_limited",
+                reason=Reason.RATE_LIMITED,
             )
 
     def stop_if_exhausted(self) -> None:

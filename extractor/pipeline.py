@@ -1,8 +1,11 @@
-"""article -> prompt -> model call (cached, retried) -> validated events -> result.
+"""article -> prompt -> answer (cached, from a source) -> validated events -> result.
 
-This is the one module that chains the stages. ``Extractor`` handles one
-article at a time; ``extract_stream`` runs many with a bounded number in
-flight, reading inputs lazily so that memory does not grow with the corpus.
+This is the one module that chains the stages, for every way an answer can
+arrive. ``Extractor`` handles one article at a time: it renders the request,
+checks the cache, asks its ``AnswerSource`` (the live model client, or a
+batch's output lines), writes the cache and turns answer or failure into a
+result. ``extract_stream`` runs many with a bounded number in flight, reading
+inputs lazily so that memory does not grow with the corpus.
 """
 
 from __future__ import annotations
@@ -11,26 +14,39 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
-from typing import Any, Literal
+from importlib import resources
+from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
 from extractor.articles import Article
 from extractor.cache import AnswerCache, cache_key, canonical_json
-from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError
-from extractor.grounding import evidence_checked_against
+from extractor.clock import REAL_CLOCK, Clock
+from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError, Reason
+from extractor.grounding import ArticleChecks, validate_extraction
 from extractor.guards import RunGuard
-from extractor.llm import Usage, approx_tokens, validation_messages
+from extractor.llm.failures import validation_messages
+from extractor.llm.structured import ModelAnswer, Question
 from extractor.prompting import Prompt, load_prompt, render_messages
 from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
 from extractor.settings import Settings
+from extractor.usage import Usage, approx_tokens
 
 log = logging.getLogger(__name__)
 Status = Literal["ok", "invalid", "error"]
+# A rough allowance for the schema and instructions instructor adds to the prompt.
+SCHEMA_TOKENS = 1000
+
+
+class AnswerSource(Protocol):
+    """Where answers come from: a live server, or the stored lines of a batch."""
+
+    async def answer(self, question: Question) -> ModelAnswer: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass
@@ -46,6 +62,7 @@ class ExtractionResult:
     usage: Usage = field(default_factory=Usage)
     cached: bool = False
     seconds: float = 0.0
+    reason: Reason | None = None
 
     @property
     def events(self) -> list[Any]:
@@ -72,30 +89,24 @@ def schema_fingerprint() -> str:
     return hashlib.sha256(canonical_json(extraction_json_schema()).encode("utf-8")).hexdigest()[:16]
 
 
+@cache
 def validator_fingerprint() -> str:
     """A hash of the validating code, so changed validators miss the cache."""
-    here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for name in ("schema.py", "grounding.py"):
-        digest.update((here / name).read_bytes())
+        digest.update(resources.files("extractor").joinpath(name).read_bytes())
     return digest.hexdigest()[:12]
 
 
-def validate_answer(answer: dict[str, Any], article_text: str, instructions: str | None = None) -> Extraction:
-    """The same validation a fresh answer gets, for answers from the cache."""
-    with evidence_checked_against(article_text, instructions):
-        return Extraction.model_validate(answer)
-
-
 class Extractor:
-    """Turns articles into results under one set of settings."""
+    """Turns articles into results under one set of settings, from one source of answers."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, source: AnswerSource | None = None, clock: Clock = REAL_CLOCK) -> None:
         self.settings = settings
         self.prompt: Prompt | None = None if settings.is_rules else load_prompt(settings.prompt)
-        self._client: Any = None
+        self._source = source
+        self._clock = clock
         self._cache: AnswerCache | None = None
-        self._fingerprint = validator_fingerprint()
 
     @property
     def prompt_version(self) -> str | None:
@@ -108,58 +119,53 @@ class Extractor:
         return self._cache
 
     @property
-    def client(self) -> Any:
-        if self._client is None:
-            from extractor.llm import ModelClient
+    def source(self) -> AnswerSource:
+        if self._source is None:
+            from extractor.llm.client import ModelClient
 
-            self._client = ModelClient(self.settings)
-        return self._client
+            self._source = ModelClient(self.settings, self._clock)
+        return self._source
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        if self._source is not None:
+            await self._source.close()
         if self._cache is not None:
             self._cache.close()
 
-    def _result(self, article_id: str, status: Status, started: float, **kw: Any) -> ExtractionResult:
-        return ExtractionResult(
-            id=article_id,
-            model=self.settings.model,
-            prompt_version=self.prompt_version,
-            status=status,
-            seconds=time.perf_counter() - started,
-            **kw,
-        )
+    def result(self, article_id: str, status: Status, started: float | None = None, **kw: Any) -> ExtractionResult:
+        seconds = 0.0 if started is None else time.perf_counter() - started
+        return ExtractionResult(id=article_id, model=self.settings.model, prompt_version=self.prompt_version,
+                                status=status, seconds=seconds, **kw)
+
+    def failure(self, article_id: str, error: ModelError | InputError, started: float | None = None) -> ExtractionResult:
+        """The result of an article that got no valid answer: invalid, or an error with its reason."""
+        usage = getattr(error, "usage", None) or Usage()
+        if isinstance(error, InvalidOutputError):
+            return self.result(article_id, "invalid", started, errors=error.errors, usage=usage, reason=error.reason)
+        return self.result(article_id, "error", started, errors=[error.describe()], usage=usage, reason=error.reason)
 
     def input_failure(self, error: InputError) -> ExtractionResult | None:
         """A record for an input that names an article but cannot be read."""
-        if error.article_id is None:
-            return None
-        return self._result(error.article_id, "error", time.perf_counter(), errors=[f"input: {error}"])
+        return None if error.article_id is None else self.failure(error.article_id, error)
 
     async def extract(self, article: Article) -> ExtractionResult:
         """One article's result; only a FatalModelError escapes."""
         started = time.perf_counter()
         try:
             if self.settings.is_rules:
-                return self._result(article.id, "ok", started, extraction=self._rules(article))
+                return self.result(article.id, "ok", started, extraction=self._rules(article))
             return await self._extract_llm(article, started)
-        except InvalidOutputError as exc:
-            return self._result(
-                article.id, "invalid", started, errors=exc.errors, usage=_usage_of(exc)
-            )
         except FatalModelError:
             raise
         except ModelError as exc:
-            errors = [f"{exc.reason}: {exc}"]
-            return self._result(article.id, "error", started, errors=errors, usage=_usage_of(exc))
+            return self.failure(article.id, exc, started)
 
     def _rules(self, article: Article) -> Extraction:
         from extractor.rules import extract_rules
 
         extraction = extract_rules(article.text, article.published)
         try:
-            return validate_answer(extraction.model_dump(mode="json"), article.text)
+            return validate_extraction(extraction.model_dump(mode="json"), ArticleChecks.of(article.text))
         except ValidationError as exc:
             raise InvalidOutputError("rules output failed validation", errors=validation_messages(exc)) from exc
 
@@ -174,37 +180,44 @@ class Extractor:
             "messages": render_messages(self.prompt, article),
             "schema": schema_fingerprint(),
             "schema_version": SCHEMA_VERSION,
-            "validators": self._fingerprint,
+            "validators": validator_fingerprint(),
             "prompt_version": self.prompt.version,
             "temperature": s.temperature,
             "max_tokens": s.max_tokens,
         }
 
+    def question(self, article: Article, request: dict[str, Any] | None = None) -> Question:
+        """The request for one article, as its source of answers is asked it."""
+        request = request or self.request_for(article)
+        messages = request["messages"]
+        return Question(article.id, messages, ArticleChecks.of(article.text, messages[0]["content"]),
+                        cache_key(request))
+
     def prompt_tokens(self, article: Article) -> int:
         """A cheap estimate of the prompt's size: four characters a token, plus the schema."""
         if self.prompt is None:
             return 0
-        return approx_tokens(len(self.prompt.system) + len(self.prompt.user) + len(article.text)) + 1000
+        return approx_tokens(len(self.prompt.system) + len(self.prompt.user) + len(article.text)) + SCHEMA_TOKENS
 
-    def cached(
-        self, article: Article, key: str | None = None, request: dict[str, Any] | None = None
-    ) -> tuple[Extraction, Usage] | None:
+    def cached(self, article: Article, question: Question | None = None) -> tuple[Extraction, Usage] | None:
         """A cached answer for the article that still passes every check a fresh one gets.
 
         The one test of a cache entry, for live runs and for batch submit and collect.
-        A caller that has already built the request passes it, so the prompt is
-        rendered once per article on the hot path.
         """
-        request = request or self.request_for(article)
-        hit = self.cache.get(key or cache_key(request))
+        question = question or self.question(article)
+        hit = self.cache.get(question.cache_key)
         if hit is None:
             return None
         try:
-            extraction = validate_answer(hit["answer"], article.text, request["messages"][0]["content"])
-            return extraction, Usage(**hit.get("usage", {}))
+            return validate_extraction(hit["answer"], question.checks), Usage(**hit.get("usage", {}))
         except (ValidationError, KeyError, TypeError) as exc:
             log.warning("cached answer for %s no longer validates (%s); asking again", article.id, exc)
             return None
+
+    def remember(self, question: Question, answer: ModelAnswer) -> None:
+        """Store a validated answer under its request's key: the one cache write."""
+        if answer.cacheable:
+            self.cache.set(question.cache_key, {"answer": answer.answer, "usage": answer.usage.to_dict()})
 
     async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
         estimate = self.prompt_tokens(article)
@@ -213,38 +226,37 @@ class Extractor:
                 f"the article is about {estimate} tokens, more than --max-input-tokens "
                 f"{self.settings.max_input_tokens}; split it into parts"
             )
-        request = self.request_for(article)
-        key = cache_key(request)
-        hit = self.cached(article, key, request)
+        question = self.question(article)
+        hit = self.cached(article, question)
         if hit is not None:
             extraction, usage = hit
-            return self._result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
-        answer = await self.client.ask(request["messages"], article.text)
-        self.cache.set(key, {"answer": answer.answer, "usage": answer.usage.to_dict()})
-        return self._result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage)
-
-
-def _usage_of(exc: ModelError) -> Usage:
-    return exc.usage if isinstance(exc.usage, Usage) else Usage()
+            return self.result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
+        answer = await self.source.answer(question)
+        self.remember(question, answer)
+        return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage)
 
 
 async def extract_stream(
-    items: Iterable[Article | InputError],
+    items: Iterable[Article | InputError | ExtractionResult],
     settings: Settings,
     *,
     skip_ids: frozenset[str] | set[str] = frozenset(),
-    on_input_error: Any = None,
+    on_input_error: Callable[[InputError], None] | None = None,
+    source: AnswerSource | None = None,
+    clock: Clock = REAL_CLOCK,
 ) -> AsyncGenerator[ExtractionResult, None]:
     """Results for many articles as they finish, at most ``concurrency`` in flight.
 
     Articles whose id is in ``skip_ids`` are not sent (a resumed run). Input
     errors become error results when they name an article, and are passed to
-    ``on_input_error`` either way. A FatalModelError stops the stream at once,
+    ``on_input_error`` either way; results already decided (the articles a
+    batch could not send) pass straight through. A FatalModelError stops the stream at once,
     abandoning work in flight; a reached ``max_cost`` stops starting articles,
     lets those in flight finish, then raises BudgetExceeded. Finished results
-    have been yielded either way.
+    have been yielded either way. ``source`` answers the articles (default:
+    the live model).
     """
-    extractor = Extractor(settings)
+    extractor = Extractor(settings, source, clock)
     guard = RunGuard.for_settings(settings)
     feed = _Feed(iter(items), skip_ids, extractor, guard, on_input_error)
     pending: set[asyncio.Task[ExtractionResult]] = set()
@@ -265,7 +277,7 @@ async def extract_stream(
                     result = task.result()
                     guard.settle(result.id, result.usage.prompt_tokens, result.usage.completion_tokens, result.cached)
                     yield result
-                    guard.observe(result.errors)
+                    guard.observe(result.reason)
             if fatal is not None:
                 raise fatal
         guard.stop_if_exhausted()
@@ -279,7 +291,8 @@ async def extract_stream(
 class _Feed:
     """Hands out articles to start, with input failures turned into results."""
 
-    def __init__(self, source: Any, skip_ids: Any, extractor: Extractor, guard: RunGuard, on_input_error: Any) -> None:
+    def __init__(self, source: Iterator[Article | InputError | ExtractionResult], skip_ids: frozenset[str] | set[str],
+                 extractor: Extractor, guard: RunGuard, on_input_error: Callable[[InputError], None] | None) -> None:
         self.source, self.skip_ids, self.extractor = source, skip_ids, extractor
         self.guard, self.on_input_error = guard, on_input_error
 
@@ -296,6 +309,9 @@ class _Feed:
                     yield failure
                 continue
             if item.id in self.skip_ids:
+                continue
+            if isinstance(item, ExtractionResult):
+                yield item
                 continue
             if not self.guard.admit(item.id, self.extractor.prompt_tokens(item)):
                 return

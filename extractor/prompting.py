@@ -17,6 +17,7 @@ from typing import Any
 
 from extractor.articles import Article
 from extractor.errors import ConfigError
+from extractor.resources import prompt_dirs
 
 PARTS = ("system", "user")
 Message = dict[str, str]
@@ -34,12 +35,6 @@ class Prompt:
     def version(self) -> str:
         digest = hashlib.sha256(f"{self.system}\x00{self.user}".encode()).hexdigest()
         return digest[:12]
-
-
-def prompt_dirs() -> list[Path]:
-    """Where prompts live: inside the installed package, else the source tree."""
-    package = Path(__file__).resolve().parent
-    return [p for p in (package / "prompts", package.parent / "prompts") if p.is_dir()]
 
 
 def available_prompts() -> list[str]:

@@ -1,8 +1,9 @@
-"""A run over many inputs: resumable output, progress, and what to tell the user.
+"""A run over many articles: resumable output, progress, and what to tell the user.
 
-The CLI's ``extract`` is this function plus option parsing. The output file
-is the run's memory: records are appended as they finish, and a rerun with
-the same file sends only the articles that have no record yet.
+The CLI's ``extract`` is ``run_extract`` plus option parsing, and ``batch
+collect`` is ``run_articles`` with a batch's answers as the source. The
+output file is the run's memory: records are appended as they finish, and a
+rerun with the same file sends only the articles that have no record yet.
 """
 
 from __future__ import annotations
@@ -16,11 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from extractor.articles import read_articles
+from extractor.articles import Article, read_articles
+from extractor.clock import REAL_CLOCK, Clock
 from extractor.errors import InputError
-from extractor.output import RecordWriter, done_ids
-from extractor.pipeline import ExtractionResult, extract_stream
+from extractor.output.records import RecordWriter
+from extractor.output.resume import done_ids
+from extractor.pipeline import AnswerSource, ExtractionResult, extract_stream
 from extractor.settings import Settings
+
+Item = Article | InputError | ExtractionResult
 
 
 @dataclass
@@ -41,10 +46,14 @@ class RunSummary:
         self.completion_tokens += result.usage.completion_tokens
 
     @property
+    def failed(self) -> bool:
+        return bool(self.statuses["error"] or self.statuses["invalid"])
+
+    @property
     def exit_code(self) -> int:
         if self.input_errors:
             return 2
-        return 1 if self.statuses["error"] or self.statuses["invalid"] else 0
+        return 1 if self.failed else 0
 
     def line(self) -> str:
         s = self.statuses
@@ -60,17 +69,28 @@ def run_extract(
     inputs: Iterable[str],
     settings: Settings,
     *,
+    published: dt.date | None = None,
+    **options: Any,
+) -> RunSummary:
+    """Extract from every input (files, directories, ``-``), writing each record as soon as it is done."""
+    return run_articles(read_articles(inputs, published), settings, **options)
+
+
+def run_articles(
+    items: Iterable[Item],
+    settings: Settings,
+    *,
     output: Path | None = None,
     fmt: str = "jsonl",
-    published: dt.date | None = None,
     retry_errors: bool = False,
     stdout: TextIO | None = None,
     warn: Callable[[str], None] | None = None,
+    source: AnswerSource | None = None,
+    clock: Clock = REAL_CLOCK,
 ) -> RunSummary:
-    """Extract from every input, writing each record as soon as it is done.
+    """Results for ``items`` written as they finish; JSONL to ``output`` is appended to and resumed.
 
-    JSONL to ``output`` is appended to and resumed; other formats to a file
-    replace it; without ``output`` records go to ``stdout``.
+    Other formats to a file replace it; without ``output`` records go to ``stdout``.
     """
     warn = warn or (lambda message: print(message, file=sys.stderr))
     summary = RunSummary()
@@ -82,10 +102,11 @@ def run_extract(
         summary.input_errors += 1
         warn(f"error: {error}")
 
-    with _open_output(output, resumable, stdout) as stream:
-        writer = RecordWriter(stream, fmt)
+    stream = extract_stream(items, settings, skip_ids=skip, on_input_error=on_input_error, source=source, clock=clock)
+    with _open_output(output, resumable, stdout) as handle:
+        writer = RecordWriter(handle, fmt)
         try:
-            asyncio.run(_drain(inputs, settings, published, skip, on_input_error, summary, writer))
+            asyncio.run(_drain(stream, summary, writer))
         finally:
             writer.close()
     return summary
@@ -101,18 +122,7 @@ def _open_output(output: Path | None, append: bool, stdout: TextIO | None) -> It
         yield handle
 
 
-async def _drain(
-    inputs: Iterable[str],
-    settings: Settings,
-    published: dt.date | None,
-    skip: set[str],
-    on_input_error: Callable[[InputError], None],
-    summary: RunSummary,
-    writer: RecordWriter,
-) -> None:
-    stream = extract_stream(
-        read_articles(inputs, published), settings, skip_ids=skip, on_input_error=on_input_error
-    )
+async def _drain(stream: Any, summary: RunSummary, writer: RecordWriter) -> None:
     with _progress() as advance:
         async for result in stream:
             summary.add(result)

@@ -3,16 +3,16 @@
 Field names, types and allowed values are the codebook's, exactly; unknown
 fields are rejected so that a model cannot smuggle extra keys past the
 validator. Validation against the article (every figure's evidence must be in
-the text) is switched on by ``extractor.grounding`` (a validation context, or
-the ``EVIDENCE_CHECK`` context variable); without it the models check the
-shape alone. This module imports nothing of extractor's own.
+the text, no free-text field may repeat the instructions) is switched on by a
+pydantic validation context holding the checks (``grounding.ArticleChecks``);
+without one the models check the shape alone. This module imports nothing of
+extractor's own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -54,17 +54,14 @@ DamageCategory = Literal[
 
 NonEmpty = Annotated[str, Field(min_length=1)]
 
-#: The evidence check in force for validation in this task or thread. A
-#: ContextVar rather than pydantic's ``context=``, because instructor renders
-#: every message as a Jinja template whenever it is given a context, and an
-#: article must reach the model literally.
-EVIDENCE_CHECK: ContextVar[Callable[[str], bool] | None] = ContextVar(
-    "extractor_evidence_check", default=None
-)
-#: A test of whether a free-text field repeats the model's instructions, set
-#: the same way: an article that says "print your system prompt" must not get
-#: the prompt into the output.
-LEAK_CHECK: ContextVar[Callable[[str], bool] | None] = ContextVar("extractor_leak_check", default=None)
+#: The validation context's keys: each a test of one string, given by the caller.
+EVIDENCE_CHECK = "evidence_check"
+LEAK_CHECK = "leak_check"
+
+
+def _check(info: ValidationInfo, name: str) -> Callable[[str], bool] | None:
+    context = info.context
+    return context.get(name) if isinstance(context, Mapping) else None
 
 
 class _Strict(BaseModel):
@@ -86,7 +83,7 @@ class Figure(_Strict):
     @field_validator("evidence")
     @classmethod
     def _evidence_in_article(cls, evidence: str, info: ValidationInfo) -> str:
-        check = (info.context or {}).get("evidence_check") or EVIDENCE_CHECK.get()
+        check = _check(info, EVIDENCE_CHECK)
         if check is not None and not check(evidence):
             raise ValueError(
                 f"evidence {evidence!r} is not in the article; copy the clause that "
@@ -152,8 +149,8 @@ class AttackEvent(_Strict):
         return list(dict.fromkeys(value))
 
     @model_validator(mode="after")
-    def _no_instructions_repeated(self) -> AttackEvent:
-        leaks = LEAK_CHECK.get()
+    def _no_instructions_repeated(self, info: ValidationInfo) -> AttackEvent:
+        leaks = _check(info, LEAK_CHECK)
         if leaks is not None:
             for text in self._free_texts():
                 if leaks(text):

@@ -21,9 +21,9 @@ from click.testing import CliRunner, Result
 from fakeserver import CHAT_PATH, FakeLLMServer, Spec, answer, context_length_exceeded, server_error
 from helpers import REPO, event, extraction, figure, read_jsonl, seed_articles
 
-from extractor.batch_requests import custom_id_for
+from extractor.batch.requests import custom_id_for
 from extractor.cli import main
-from extractor.cli_batch import batch
+from extractor.cli.batch import batch
 
 SEEDS = str(REPO / "evals" / "datasets" / "seeds" / "articles.jsonl")
 ARTICLES = seed_articles()
@@ -194,7 +194,7 @@ def test_collect_from_a_fresh_process_needs_only_the_state(tmp_path: Path) -> No
         submit(server, state)
         wait_finished(server)
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-        code = "import sys; from extractor.cli_batch import batch; batch(sys.argv[1:])"
+        code = "import sys; from extractor.cli.batch import batch; batch(sys.argv[1:])"
         done = subprocess.run(
             [sys.executable, "-c", code, "collect", "--state", str(state), "--output", str(out)],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60,

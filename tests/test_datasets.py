@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from extractor.datasets import load_articles, load_gold, load_predictions
+from extractor.evaluation.datasets import load_articles, load_gold, load_predictions
 from extractor.errors import InputError
-from extractor.scorecard import score_files
+from extractor.evaluation.runner import score_report
 
 EVENT: dict[str, Any] = {
     "role": "main",
@@ -111,13 +111,13 @@ def test_load_predictions_rejects_ok_records_without_valid_events(tmp_path: Path
         load_predictions(path)
 
 
-def test_score_files_finds_articles_beside_the_gold(tmp_path: Path) -> None:
+def test_score_report_finds_articles_beside_the_gold(tmp_path: Path) -> None:
     gold = write_lines(tmp_path / "gold.jsonl", {"id": "a", "events": [EVENT]})
     pred = write_lines(tmp_path / "pred.jsonl", {"id": "a", "events": [EVENT]})
-    assert score_files(gold, pred).grounding_rate is None  # no articles.jsonl yet
+    assert score_report(gold, pred).runs[0].scores.grounding_rate is None  # no articles.jsonl yet
     write_lines(tmp_path / "articles.jsonl", {"id": "a", "text": "It killed two people."})
-    report = score_files(gold, pred)
-    assert report.grounding_rate == 1.0
-    assert report.slots.f1 == 1.0 and report.validity_rate == 1.0
+    scores = score_report(gold, pred).runs[0].scores
+    assert scores.grounding_rate == 1.0
+    assert scores.slots.f1 == 1.0 and scores.validity_rate == 1.0
     elsewhere = write_lines(tmp_path / "other.jsonl", {"id": "a", "text": "Nothing."})
-    assert score_files(gold, pred, elsewhere).grounding_rate == 0.0
+    assert score_report(gold, pred, elsewhere).runs[0].scores.grounding_rate == 0.0

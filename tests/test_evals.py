@@ -13,7 +13,8 @@ from fakeserver import FakeLLMServer, answer, server_error
 from helpers import DATASETS, read_jsonl, seed_articles
 
 from extractor.cli import main
-from extractor.evals import latency, load_prices, run_cost, run_evals
+from extractor.evaluation.report import Latency
+from extractor.evaluation.runner import latency, load_prices, run_cost, run_evals
 from extractor.settings import resolve_settings
 
 GOLD = DATASETS / "seeds" / "gold.jsonl"
@@ -33,7 +34,7 @@ def gold_responder(body: dict[str, Any]) -> Any:
 def test_an_llm_answering_gold_scores_one_and_beats_rules(llm_server: FakeLLMServer) -> None:
     llm_server.responder = gold_responder
     settings = resolve_settings(model="rules", base_url=llm_server.base_url)
-    report = run_evals("seeds", ["rules", "gpt-4.1-mini"], ["default"], settings)
+    report = run_evals("seeds", ["rules", "gpt-4.1-mini"], ["default"], settings).model_dump(mode="json")
     rules, llm = report["runs"]
     assert llm["scores"]["slots"]["f1"] == 1.0 and llm["scores"]["events"]["f1"] == 1.0
     assert llm["scores"]["validity_rate"] == 1.0 and llm["scores"]["grounding_rate"] == 1.0
@@ -53,7 +54,7 @@ def test_a_model_that_fails_on_some_articles_has_them_counted(llm_server: FakeLL
     llm_server.responder = gold_responder
     settings = resolve_settings(model="rules", base_url=llm_server.base_url, concurrency=1)
     settings = settings.with_(transport_attempts=1)
-    report = run_evals("seeds", ["local-model"], ["default"], settings)
+    report = run_evals("seeds", ["local-model"], ["default"], settings).model_dump(mode="json")
     (run,) = report["runs"]
     failed = sorted(run["failures"]["articles"])
     assert run["failures"]["error"] == 2 and len(failed) == 2
@@ -69,7 +70,8 @@ def test_stored_predictions_compare_without_calling_anything(tmp_path: Path) -> 
     perfect.write_text("".join(json.dumps(g) + "\n" for g in read_jsonl(GOLD)), encoding="utf-8")
     partial = tmp_path / "partial.jsonl"
     partial.write_text("".join(json.dumps(g) + "\n" for g in read_jsonl(GOLD)[:2]), encoding="utf-8")
-    report = run_evals("seeds", [f"file:{perfect}", f"file:{partial}"], ["default"], resolve_settings(model="rules"))
+    settings = resolve_settings(model="rules")
+    report = run_evals("seeds", [f"file:{perfect}", f"file:{partial}"], ["default"], settings).model_dump(mode="json")
     first, second = report["runs"]
     assert first["scores"]["slots"]["f1"] == 1.0
     assert second["failures"]["missing"] == 3 and second["scores"]["validity_rate"] == pytest.approx(0.4)
@@ -86,8 +88,8 @@ def test_prices_are_data_and_overridable(tmp_path: Path) -> None:
 
 def test_latency_percentiles() -> None:
     records = [{"seconds": s} for s in [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 100]]
-    assert latency(records) == {"p50": 10.5, "p95": 19}
-    assert latency([]) == {"p50": None, "p95": None}
+    assert latency(records) == Latency(p50=10.5, p95=19)
+    assert latency([]) == Latency(p50=None, p95=None)
 
 
 def test_score_command_json_has_the_issue_keys(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from extractor.grounding import validation_context
+from extractor.grounding import ArticleChecks
 from extractor.schema import AttackEvent, Extraction, Figure, Place, Weapon
 from extractor.vocabulary import (
     canonical_model,
@@ -120,7 +120,7 @@ def test_gold_validates_strictly_with_grounded_evidence(
     dataset: str, article: dict[str, Any], gold: dict[str, Any]
 ) -> None:
     Extraction.model_validate(
-        {"events": _events(gold)}, context=validation_context(article["text"])
+        {"events": _events(gold)}, context=ArticleChecks.of(article["text"]).context
     )
 
 

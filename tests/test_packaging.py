@@ -16,7 +16,11 @@ RUNTIME_FILES = [
     "extractor/data/vocabulary.json",
     "extractor/data/prices.json",
     "extractor/rules/data/gazetteer.json",
-    "extractor/templates/report.html",
+    "extractor/report/templates/report.html.j2",
+    "extractor/report/templates/_articles.html.j2",
+    "extractor/report/templates/report.css",
+    "extractor/datasets/seeds/gold.jsonl",
+    "extractor/datasets/heldout2/articles.jsonl",
 ]
 
 

@@ -1,6 +1,6 @@
 """The eval report renderers: the right numbers, honest absences, escaped data, no network, a page that works.
 
-Most tests read a small hand-made report dict (``small_report``) whose every
+Most tests read a small hand-made report (``small_report``) whose every
 number is known; one builds a report through the real scorer so that the
 renderers keep up with the shape ``evals.build_report`` produces; the browser
 test opens the page in headless Chromium.
@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import time
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ import pytest
 from helpers import ARTICLE, event, figure
 from rich.console import Console
 
+from extractor.evaluation.report import EvalReport
 from extractor.grounding import fold_text
 from extractor.report import print_table, render_html, render_markdown, write_report
-from extractor.report_spans import EvidenceLocator
+from extractor.report.spans import EvidenceLocator
 
 TEXT = (
     'KYIV - Russia launched 120 drones at the capital <script>alert("text")</script> overnight.\n\n'
@@ -61,6 +63,8 @@ def good_run() -> dict[str, Any]:
         },
         "cost_usd": 0.0123, "failures": {"invalid": 0, "error": 0, "missing": 0, "articles": {}, "missing_ids": []},
         "tokens": {"prompt": 12000, "completion": 3400}, "latency": {"p50": 1.25, "p95": 2.5},
+        "coverage": {"facts_per_article": 9.0, "gold_facts_per_article": 10.0, "events": 1, "empty_events": 0},
+        "seconds_per_article": 1.5, "mode": "tools",
         "predicted_events": {"a1": [{"role": "main", "attacker": "Russia", "target_country": "Ukraine",
                                      "date": "2024-11-19", "summary": "A fine summary."}]},
         "statuses": {"a1": "ok"},
@@ -93,24 +97,31 @@ def bad_run() -> dict[str, Any]:
         "failures": {"invalid": 1, "error": 0, "missing": 1, "articles": {"a2": ["value: <script>x</script> bad"]},
                      "missing_ids": ["a3"]},
         "tokens": {"prompt": 0, "completion": 0}, "latency": {"p50": None, "p95": None},
+        "coverage": {"facts_per_article": None, "gold_facts_per_article": None, "events": 0, "empty_events": 0},
+        "seconds_per_article": None, "mode": None,
         "predicted_events": {"a1": [{"role": "main", "attacker": "Russia", "target_country": "Ukraine",
                                      "date": None, "summary": HOSTILE}]},
         "statuses": {"a1": "ok", "a2": "invalid"},
     }
 
 
-@pytest.fixture
-def small_report() -> dict[str, Any]:
+def small_report_data() -> dict[str, Any]:
     return {
         "dataset": "tiny", "created": "2025-01-02T03:04:05+00:00",
         "gold": {"articles": 1, "events": 1, "facts": 10, "facts_per_kind": {"killed": 1, "place_killed": 0}},
         "runs": [good_run(), bad_run()],
-        "comparisons": [{"a": 'bad <b>"model"</b> | [x]', "b": "good-model", "difference": -0.4, "ci95": [-0.6, -0.2],
+        "comparisons": [{"a": 'bad <b>"model"</b> | [x]', "b": "good-model", "a_index": 1, "b_index": 0,
+                         "difference": -0.4, "ci95": [-0.6, -0.2],
                          "share_not_better": 1.0, "resamples": 1000, "seed": 1}],
         "articles": [{"id": "a1", "title": 'Strike on "Kyiv" <script>t()</script>', "published": "2024-11-19", "text": TEXT}],
         "gold_events": {"a1": [{"role": "main", "attacker": "Russia", "target_country": "Ukraine",
                                 "date": "2024-11-19", "summary": 'Gold says "hi" <i>there</i>'}]},
     }
+
+
+@pytest.fixture
+def small_report() -> EvalReport:
+    return EvalReport.model_validate(small_report_data())
 
 
 class Page(HTMLParser):
@@ -143,7 +154,7 @@ class Page(HTMLParser):
 # ---- markdown -------------------------------------------------------------------------------
 
 
-def test_markdown_shows_the_numbers(small_report: dict[str, Any]) -> None:
+def test_markdown_shows_the_numbers(small_report: EvalReport) -> None:
     md = render_markdown(small_report)
     assert "# Eval report: tiny" in md
     assert "1 articles, 1 events, 10 facts" in md
@@ -156,7 +167,7 @@ def test_markdown_shows_the_numbers(small_report: dict[str, Any]) -> None:
     assert "## How to read this" in md and "Slot F1" in md
 
 
-def test_markdown_shows_absences_honestly(small_report: dict[str, Any]) -> None:
+def test_markdown_shows_absences_honestly(small_report: EvalReport) -> None:
     md = render_markdown(small_report)
     bad = next(line for line in md.splitlines() if line.startswith("| 2 |"))
     cells = [cell.strip() for cell in bad.strip("|").split(" | ")]
@@ -167,7 +178,7 @@ def test_markdown_shows_absences_honestly(small_report: dict[str, Any]) -> None:
     assert kinds.count("–") == 2
 
 
-def test_markdown_lists_failures_with_reasons(small_report: dict[str, Any]) -> None:
+def test_markdown_lists_failures_with_reasons(small_report: EvalReport) -> None:
     md = render_markdown(small_report)
     assert "1 invalid, 0 error, 1 missing" in md
     assert "- `a2` (invalid): value: &lt;script&gt;x&lt;/script&gt; bad" in md
@@ -175,7 +186,7 @@ def test_markdown_lists_failures_with_reasons(small_report: dict[str, Any]) -> N
     assert "Every article gave a valid output." in md  # the good run
 
 
-def test_markdown_escapes_data(small_report: dict[str, Any]) -> None:
+def test_markdown_escapes_data(small_report: EvalReport) -> None:
     md = render_markdown(small_report)
     assert "<script>" not in md and "<b>" not in md
     assert 'bad &lt;b&gt;"model"&lt;/b&gt; \\| \\[x\\]' in md
@@ -186,7 +197,7 @@ def test_markdown_escapes_data(small_report: dict[str, Any]) -> None:
 # ---- HTML -----------------------------------------------------------------------------------
 
 
-def test_html_shows_the_numbers(small_report: dict[str, Any]) -> None:
+def test_html_shows_the_numbers(small_report: EvalReport) -> None:
     html = render_html(small_report)
     page = Page(html)
     assert [row["data-run"] for row in page.all("tr") if "data-run" in row] == ["0", "1"]
@@ -197,7 +208,7 @@ def test_html_shows_the_numbers(small_report: dict[str, Any]) -> None:
     assert bad_row is not None and "unknown" in bad_row.group(1) and "$" not in bad_row.group(1)
 
 
-def test_html_escapes_everything_from_the_data(small_report: dict[str, Any]) -> None:
+def test_html_escapes_everything_from_the_data(small_report: EvalReport) -> None:
     html = render_html(small_report)
     page = Page(html)
     assert len(page.all("script")) == 1  # the page's own
@@ -210,7 +221,7 @@ def test_html_escapes_everything_from_the_data(small_report: dict[str, Any]) -> 
     assert 'Gold says "hi" <i>there</i>' in text
 
 
-def test_html_references_nothing_outside(small_report: dict[str, Any]) -> None:
+def test_html_references_nothing_outside(small_report: EvalReport) -> None:
     html = render_html(small_report)
     page = Page(html)
     for _, attrs in page.elements:
@@ -220,10 +231,11 @@ def test_html_references_nothing_outside(small_report: dict[str, Any]) -> None:
     assert not re.search(r"(src|href)\s*=\s*[\"']?\s*(https?:|//)", html, re.I)
     outside = [m for m in re.finditer(r"https?://", html) if "evil.example" not in html[m.start():m.start() + 30]]
     assert not outside  # the only URL is the model's, as escaped text
-    assert "default-src 'none'" in html
+    (policy,) = [attrs["content"] for tag, attrs in page.elements if attrs.get("http-equiv") == "Content-Security-Policy"]
+    assert policy.startswith("default-src 'none'; ")
 
 
-def test_html_marks_every_kind_of_difference(small_report: dict[str, Any]) -> None:
+def test_html_marks_every_kind_of_difference(small_report: EvalReport) -> None:
     page = Page(render_html(small_report))
     statuses = [m["class"].split()[1] for m in page.all("mark", class_="hl") if m.get("data-status")]
     for status in ("hl-matched", "hl-missed", "hl-extra", "hl-wrong"):
@@ -237,18 +249,19 @@ def test_html_marks_every_kind_of_difference(small_report: dict[str, Any]) -> No
     assert len(page.all("div", class_="run-panel")) == 2
 
 
-def test_marks_cover_the_quoted_words(small_report: dict[str, Any]) -> None:
+def test_marks_cover_the_quoted_words(small_report: EvalReport) -> None:
     html = render_html(small_report)
     wrong = re.findall(r'<mark class="hl hl-wrong" data-status[^>]*>(.*?)</mark>', html, re.S)
-    assert "".join(wrong).replace("&quot;", '"') == '"Two  people" were killed'  # found despite curly quotes
+    assert unescape("".join(wrong)) == '"Two  people" were killed'  # found despite curly quotes
     missed = re.findall(r'<mark class="hl hl-missed" data-status[^>]*>(.*?)</mark>', html)
     assert missed == ["shot down 100 drones"]
 
 
-def test_chart_puts_unknown_cost_in_its_lane(small_report: dict[str, Any]) -> None:
-    small_report["runs"].append({**good_run(), "label": "no-f1", "cost_usd": 0.5,
-                                 "scores": {**good_run()["scores"], "slots": {**counts(None), "ci95": None}}})
-    page = Page(render_html(small_report))
+def test_chart_puts_unknown_cost_in_its_lane() -> None:
+    data = small_report_data()
+    data["runs"].append({**good_run(), "label": "no-f1", "cost_usd": 0.5,
+                         "scores": {**good_run()["scores"], "slots": {**counts(None), "ci95": None}}})
+    page = Page(render_html(EvalReport.model_validate(data)))
     points = page.all("g", class_="point")
     assert [p["data-run"] for p in points] == ["0", "1"]
     assert "cost-unknown" in points[1]["class"] and "cost-unknown" not in points[0]["class"]
@@ -272,7 +285,7 @@ def test_evidence_locator_maps_folded_matches_to_the_original() -> None:
 # ---- terminal and files ---------------------------------------------------------------------
 
 
-def test_print_table_shows_runs_kinds_and_comparisons(small_report: dict[str, Any]) -> None:
+def test_print_table_shows_runs_kinds_and_comparisons(small_report: EvalReport) -> None:
     console = Console(record=True, width=220, color_system=None)
     print_table(small_report, console)
     out = console.export_text()
@@ -282,7 +295,7 @@ def test_print_table_shows_runs_kinds_and_comparisons(small_report: dict[str, An
     assert "–" in out
 
 
-def test_print_table_splits_the_runs_in_a_narrow_terminal(small_report: dict[str, Any]) -> None:
+def test_print_table_splits_the_runs_in_a_narrow_terminal(small_report: EvalReport) -> None:
     console = Console(record=True, width=80, color_system=None)
     print_table(small_report, console)
     out = console.export_text()
@@ -291,26 +304,27 @@ def test_print_table_splits_the_runs_in_a_narrow_terminal(small_report: dict[str
     assert max(len(line) for line in out.splitlines()) <= 80
 
 
-def test_write_report_writes_three_files(small_report: dict[str, Any], tmp_path: Path) -> None:
+def test_write_report_writes_three_files(small_report: EvalReport, tmp_path: Path) -> None:
     paths = write_report(small_report, tmp_path / "new" / "dir")
     assert sorted(paths) == ["html", "json", "md"]
-    assert json.loads(paths["json"].read_text("utf-8")) == small_report
+    assert json.loads(paths["json"].read_text("utf-8")) == small_report.model_dump(mode="json")
+    assert EvalReport.model_validate_json(paths["json"].read_text("utf-8")) == small_report
     assert paths["md"].read_text("utf-8") == render_markdown(small_report)
     assert paths["html"].read_text("utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_renders_a_report_built_by_the_scorer(tmp_path: Path) -> None:
     """The real report shape, from evals.build_report, renders without surprises."""
-    from extractor.datasets import ArticleRecord
-    from extractor.evals import Dataset, Run, build_report, score_run
+    from extractor.evaluation.datasets import ArticleRecord
+    from extractor.evaluation.runner import Dataset, Run, build_report
     from extractor.schema import AttackEvent
 
     gold = [AttackEvent.model_validate(event())]
     dataset = Dataset("built", {"x": ArticleRecord(id="x", text=ARTICLE, title="T")}, {"x": gold})
     worse = event(killed=figure(3, "Two people were killed in Kharkiv"), damage=["residential", "energy"])
-    runs = [score_run(Run("file:a", None, None, {"x": {"id": "x", "events": [event()]}}), dataset, {}),
-            score_run(Run("file:b", None, None, {"x": {"id": "x", "events": [worse]}}), dataset, {})]
-    report = json.loads(json.dumps(build_report(dataset, runs)))
+    runs = [Run("file:a", None, None, {"x": {"id": "x", "events": [event()]}}),
+            Run("file:b", None, None, {"x": {"id": "x", "events": [worse]}})]
+    report = EvalReport.model_validate_json(build_report(dataset, runs, {}).model_dump_json())
     page = Page(render_html(report))
     assert {m["class"].split()[1] for m in page.all("mark", class_="hl")} >= {"hl-matched", "hl-wrong"}
     assert "energy" in " ".join(page.text)
@@ -329,7 +343,7 @@ def chromium() -> str:
 
 
 @pytest.mark.browser
-def test_page_renders_in_headless_chromium(small_report: dict[str, Any], tmp_path: Path) -> None:
+def test_page_renders_in_headless_chromium(small_report: EvalReport, tmp_path: Path) -> None:
     page_path = tmp_path / "report.html"
     page_path.write_text(render_html(small_report), encoding="utf-8")
     started = time.monotonic()

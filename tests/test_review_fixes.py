@@ -19,7 +19,7 @@ from extractor.cli import main
 from extractor.errors import FatalModelError
 from extractor.pipeline import ExtractionResult, Extractor, extract_stream
 from extractor.settings import resolve_settings
-from extractor.throttle import Bucket
+from extractor.llm.throttle import Bucket
 
 
 def test_cache_clear_removes_only_the_caches_own_files(tmp_path: Path) -> None:

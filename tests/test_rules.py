@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from extractor.grounding import validation_context
+from extractor.grounding import ArticleChecks
 from extractor.rules import extract_rules
 from extractor.rules.boilerplate import is_boilerplate
 from extractor.rules.casualties import INJURED, KILLED, find_casualties
@@ -264,7 +264,7 @@ def _bundled() -> list[dict[str, str]]:
 def test_bundled_articles_give_valid_grounded_extractions(record: dict[str, str]) -> None:
     published = dt.date.fromisoformat(record["published"]) if record.get("published") else None
     extraction = extract_rules(record["text"], published)
-    Extraction.model_validate(extraction.model_dump(), context=validation_context(record["text"]))
+    Extraction.model_validate(extraction.model_dump(), context=ArticleChecks.of(record["text"]).context)
 
 
 def test_bundled_negative_article_has_no_events() -> None:

@@ -6,12 +6,12 @@ import pytest
 from helpers import ARTICLE, event, extraction, figure, ungrounded_event
 from pydantic import ValidationError
 
-from extractor.grounding import evidence_checker, fold_text, validation_context
+from extractor.grounding import ArticleChecks, evidence_checker, fold_text
 from extractor.schema import AttackEvent, Extraction
 
 
 def test_the_codebook_json_validates_as_is() -> None:
-    parsed = Extraction.model_validate(extraction(event()), context=validation_context(ARTICLE))
+    parsed = Extraction.model_validate(extraction(event()), context=ArticleChecks.of(ARTICLE).context)
     assert parsed.model_dump(mode="json") == extraction(event())
 
 
@@ -55,7 +55,7 @@ def test_damage_is_deduplicated_in_order() -> None:
 def test_evidence_must_be_in_the_article_only_when_checked() -> None:
     AttackEvent.model_validate(ungrounded_event())
     with pytest.raises(ValidationError, match="two civilians died in the blast"):
-        AttackEvent.model_validate(ungrounded_event(), context=validation_context(ARTICLE))
+        AttackEvent.model_validate(ungrounded_event(), context=ArticleChecks.of(ARTICLE).context)
 
 
 def test_folding_ignores_whitespace_case_and_quote_styles() -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from extractor.bootstrap import f1_interval, f1_of_counts, paired_difference, resampled_f1
-from extractor.datasets import ArticleRecord, Prediction
+from extractor.evaluation.bootstrap import f1_interval, f1_of_counts, paired_difference, resampled_f1
+from extractor.evaluation.datasets import ArticleRecord, Prediction
 from extractor.schema import AttackEvent, Figure, Place, Qualifier, Weapon
-from extractor.scorecard import compare_reports, score_dataset
-from extractor.scoring import (
+from extractor.evaluation.scorecard import compare_reports, score_dataset
+from extractor.evaluation.scoring import (
     Counts,
     align_events,
     diff_article,

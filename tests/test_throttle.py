@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from extractor.throttle import Throttle
+from extractor.llm.throttle import Throttle
 
 
 def test_a_429_halves_the_cap_and_pauses_every_request() -> None:

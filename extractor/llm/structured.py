@@ -1,0 +1,161 @@
+"""The one place that calls instructor: a structured answer, validated against the article.
+
+Live calls and batch answers both come through ``structured_answer``: the same
+patched create, the same response model, the same checks, the same failure
+translation, so a batch answer passes exactly the checks a live one does.
+
+Why one ContextVar lives here. The checks (evidence in the article, no
+instructions repeated) are pydantic validation context, and instructor takes
+a validation context only as ``context=``; but given any ``context``, its
+patched create renders every message as a Jinja template before sending
+(``instructor/v2/core/patch.py``: ``handle_templating``), so an article holding
+``{{`` or ``{%`` would reach the model altered, or fail to render. So the
+checks are set in ``_CHECKS`` for the duration of one patched call and read by
+``CheckedExtraction``'s two validate methods, the ones instructor's OpenAI
+parsers call, which pass them on to pydantic as an explicit context. Nothing
+else reads it: every other validation (cache hits, the rules model, tests)
+gets its checks as an argument (``grounding.validate_extraction``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ConfigDict
+
+from extractor.errors import ModelError
+from extractor.grounding import ArticleChecks
+from extractor.llm.failures import translate_failure, truncation_error
+from extractor.schema import Extraction
+from extractor.settings import Settings
+from extractor.usage import Usage
+
+Message = dict[str, str]
+Create = Callable[..., Awaitable[Any]]
+
+_CHECKS: ContextVar[ArticleChecks | None] = ContextVar("extractor_answer_checks", default=None)
+
+
+class CheckedExtraction(Extraction):
+    # ``Extraction`` as instructor parses it: validated with the checks of the
+    # call in progress. Its title and docstring are Extraction's, so that the
+    # schema, the tool name and the request body the model sees are unchanged.
+    __doc__ = Extraction.__doc__
+    model_config = ConfigDict(title="Extraction")
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *, context: Any = None, **kwargs: Any) -> Any:
+        return super().model_validate_json(json_data, context=context or _context(), **kwargs)
+
+    @classmethod
+    def model_validate(cls, obj: Any, *, context: Any = None, **kwargs: Any) -> Any:
+        return super().model_validate(obj, context=context or _context(), **kwargs)
+
+
+def _context() -> dict[str, Any] | None:
+    checks = _CHECKS.get()
+    return None if checks is None else checks.context
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a source of answers is asked for one article: the pipeline's one request."""
+
+    article_id: str
+    messages: list[Message]
+    checks: ArticleChecks
+    cache_key: str
+
+
+@dataclass
+class ModelAnswer:
+    """A validated answer, the JSON the model gave, what it cost, and whether it may be cached."""
+
+    extraction: Extraction
+    answer: dict[str, Any]
+    usage: Usage = field(default_factory=Usage)
+    cacheable: bool = True
+
+
+def instructor_mode(name: str) -> Any:
+    import instructor
+
+    return {
+        "tools": instructor.Mode.TOOLS,
+        "json_schema": instructor.Mode.JSON_SCHEMA,
+        "json": instructor.Mode.JSON,
+        "md_json": instructor.Mode.MD_JSON,
+    }[name]
+
+
+def completion_kwargs(settings: Settings, messages: list[Message]) -> dict[str, Any]:
+    """The arguments every structured call gives instructor, besides the response model."""
+    return {
+        "model": settings.model,
+        "messages": messages,
+        "temperature": settings.temperature,
+        "max_tokens": settings.max_tokens,
+    }
+
+
+async def structured_answer(
+    create: Create, settings: Settings, messages: list[Message], checks: ArticleChecks,
+    *, usage: Usage, max_retries: Any,
+) -> ModelAnswer:
+    """A validated extraction from ``create`` (a server, or a stored completion), or a ModelError.
+
+    ``usage`` is counted by ``create`` as responses arrive; ``max_retries`` is
+    instructor's re-ask policy (a number, or a tenacity AsyncRetrying).
+    """
+    import instructor
+
+    patched: Any = instructor.patch(create=create, mode=instructor_mode(settings.mode))
+    token = _CHECKS.set(checks)
+    try:
+        parsed = await patched(response_model=CheckedExtraction, max_retries=max_retries,
+                               **completion_kwargs(settings, messages))
+    except instructor.core.exceptions.IncompleteOutputException as exc:
+        raise truncation_error(usage) from exc
+    except instructor.core.exceptions.InstructorRetryException as exc:
+        raise translate_failure(exc, usage) from exc
+    except ModelError as exc:
+        exc.usage = usage
+        raise
+    finally:
+        _CHECKS.reset(token)
+    return ModelAnswer(parsed, parsed.model_dump(mode="json"), usage)
+
+
+class _Captured(BaseException):
+    """Carries the request instructor prepared out of the patched create (not an Exception,
+    so that no retry layer mistakes it for a failed call)."""
+
+    def __init__(self, kwargs: dict[str, Any]) -> None:
+        super().__init__()
+        self.kwargs = kwargs
+
+
+def request_body(settings: Settings, messages: list[Message]) -> dict[str, Any]:
+    """The chat completion body instructor sends for these messages in the settings' mode.
+
+    Taken from instructor itself: the patched create is called with a create
+    that captures its arguments and goes no further, so a batch line is byte
+    for byte what a live call in the same mode sends (tools, response_format,
+    schema instructions), through instructor's public API only.
+    """
+    import instructor
+
+    def capture(**kwargs: Any) -> Any:
+        raise _Captured(kwargs)
+
+    patched: Any = instructor.patch(create=capture, mode=instructor_mode(settings.mode))
+    try:
+        patched(response_model=CheckedExtraction, max_retries=0, **completion_kwargs(settings, messages))
+    except _Captured as captured:
+        # A JSON round trip gives the body exactly as the openai client serialises it.
+        return dict(json.loads(json.dumps(captured.kwargs)))
+    raise AssertionError("instructor sent no request")  # pragma: no cover - capture always raises

@@ -1,0 +1,1 @@
+"""Where results go: record writers (JSONL, JSON, CSV) and resuming from what is written."""

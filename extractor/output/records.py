@@ -1,0 +1,124 @@
+"""Writers for results: JSON lines (resumable), a JSON array, or CSV.
+
+``--output FILE`` in JSONL is the durable form: one line per article, flushed
+as soon as the article is done, so a killed run loses at most the line being
+written (``resume`` cuts such a line away before a rerun appends).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+FORMATS = ("jsonl", "json", "csv")
+CSV_COLUMNS = [
+    "id", "model", "prompt_version", "status", "event", "role", "attacker", "target_country",
+    "date", "date_text", "killed", "killed_qualifier", "injured", "injured_qualifier",
+    "weapons", "places", "damage", "summary", "errors",
+]
+# Cells that a spreadsheet would run as a formula are prefixed with a quote.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def record_line(record: dict[str, Any]) -> str:
+    """One JSONL line; non-ASCII kept readable, control characters escaped by json."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def defang(value: str) -> str:
+    """A CSV cell that a spreadsheet shows as text instead of running it."""
+    return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+def _figure(figure: dict[str, Any] | None) -> tuple[str, str]:
+    return ("", "") if figure is None else (str(figure["value"]), figure["qualifier"])
+
+
+def _weapons(weapons: list[dict[str, Any]]) -> str:
+    parts = []
+    for w in weapons:
+        name = w["category"] + (f"/{w['model']}" if w.get("model") else "")
+        counts = [
+            f"{label}={w[label]['value']}" for label in ("launched", "intercepted") if w.get(label)
+        ]
+        parts.append(" ".join([name, *counts]))
+    return "; ".join(parts)
+
+
+def csv_rows(record: dict[str, Any]) -> list[dict[str, str]]:
+    """One row per event; an article without events still gets one row."""
+    base = {k: str(record.get(k) or "") for k in ("id", "model", "prompt_version", "status")}
+    base["errors"] = " | ".join(record.get("errors", []))
+    rows = []
+    for index, event in enumerate(record.get("events", []), start=1):
+        killed, killed_q = _figure(event.get("killed"))
+        injured, injured_q = _figure(event.get("injured"))
+        rows.append(base | {
+            "event": str(index), "role": event["role"], "attacker": event["attacker"],
+            "target_country": event["target_country"], "date": event.get("date") or "",
+            "date_text": event.get("date_text") or "", "killed": killed, "killed_qualifier": killed_q,
+            "injured": injured, "injured_qualifier": injured_q, "weapons": _weapons(event["weapons"]),
+            "places": "; ".join(p["name"] for p in event["places"]),
+            "damage": "; ".join(event["damage"]), "summary": event.get("summary", ""),
+        })
+    return rows or [base]
+
+
+class RecordWriter:
+    """Writes records in one of FORMATS as they come, so memory stays flat.
+
+    JSONL is one line per record; CSV a header, then rows; JSON an array whose
+    brackets are written at open and close.
+    """
+
+    def __init__(self, stream: IO[str], fmt: str) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.count = 0
+        self._csv = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, restval="") if fmt == "csv" else None
+        if self._csv is not None:
+            self._csv.writeheader()
+        elif fmt == "json":
+            stream.write("[")
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self._csv is not None:
+            for row in csv_rows(record):
+                self._csv.writerow({k: defang(v) for k, v in row.items()})
+        elif self.fmt == "json":
+            self.stream.write(("," if self.count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+        else:
+            self.stream.write(record_line(record))
+        self.count += 1
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.stream.write("\n]\n" if self.count else "]\n")
+        self.stream.flush()
+
+
+class JsonlAppender(RecordWriter):
+    """A RecordWriter appending JSON lines to a file it owns (the resumable form)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(path.open("a", encoding="utf-8"), "jsonl")
+
+    def close(self) -> None:
+        super().close()
+        self.stream.close()
+
+
+def render(records: Iterable[dict[str, Any]], fmt: str) -> str:
+    """All records in one of FORMATS, as text."""
+    buffer = io.StringIO()
+    writer = RecordWriter(buffer, fmt)
+    for record in records:
+        writer.write(record)
+    writer.close()
+    return buffer.getvalue()
