@@ -158,9 +158,9 @@ def quota_exceeded(*, should_retry: bool | None = None) -> Error:
     return error(429, body, should_retry=should_retry)
 
 
-def server_error(status: int = 500, *, should_retry: bool | None = None) -> Error:
-    """A 5xx with the body OpenAI sends when it fails internally."""
-    message = "The server had an error while processing your request. Sorry about that!"
+def server_error(status: int = 500, *, should_retry: bool | None = None, message: str | None = None) -> Error:
+    """A 5xx with the body OpenAI sends when it fails internally (or ``message``, as a local server words it)."""
+    message = message or "The server had an error while processing your request. Sorry about that!"
     return error(status, error_body(message, "server_error"), should_retry=should_retry)
 
 

@@ -81,3 +81,45 @@ def extract_via(server: Any, **options: Any) -> Any:
     options.setdefault("use_cache", False)
     options.setdefault("model", "test-model")
     return extract(ARTICLE, published="2024-11-19", base_url=server.base_url, **options)
+
+
+class FakeClock:
+    """A clock whose sleeps return at once and advance a virtual time: backoff is asserted, not waited.
+
+    Passed where extractor takes a ``Clock`` (``Extractor``, ``extract_stream``,
+    ``run_articles``); ``slept`` lists every wait asked for, in order.
+    """
+
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self.slept: list[float] = []
+
+    def now(self) -> float:
+        return self.time
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        self.slept.append(seconds)
+        self.time += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
+def extract_with_clock(server: Any, clock: FakeClock, text: str = ARTICLE, **options: Any) -> Any:
+    """One article through the pipeline against ``server``, waiting on ``clock``."""
+    import asyncio
+
+    from extractor.api import as_article, settings_for
+    from extractor.pipeline import Extractor
+
+    options.setdefault("use_cache", False)
+    options.setdefault("model", "test-model")
+    extractor = Extractor(settings_for(None, base_url=server.base_url, **options), clock=clock)
+
+    async def one() -> Any:
+        try:
+            return await extractor.extract(as_article({"id": "article", "text": text, "published": "2024-11-19"}))
+        finally:
+            await extractor.close()
+
+    return asyncio.run(one())

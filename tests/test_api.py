@@ -9,6 +9,7 @@ from helpers import seed_articles
 
 from extractor import Extraction, aextract, aextract_many, extract, extract_many
 from extractor.errors import ConfigError, InputError
+from extractor.pipeline import Extractor
 
 
 def test_extract_returns_a_result_holding_the_validated_extraction() -> None:
@@ -51,3 +52,17 @@ def test_extract_many_gives_bad_items_an_error_result_instead_of_dropping_them()
     assert set(results) == {"0", "d", "2"}
     assert results["0"].status == results["d"].status == "error" and results["2"].status == "ok"
     assert "empty" in results["0"].errors[0] and "ISO date" in results["d"].errors[0]
+
+
+def test_stopping_extract_many_early_closes_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[bool] = []
+    original = Extractor.close
+
+    async def counting_close(self: Extractor) -> None:
+        closed.append(True)
+        await original(self)
+
+    monkeypatch.setattr(Extractor, "close", counting_close)
+    for _ in extract_many(["Drones hit Sumy."] * 5, model="rules", concurrency=1):
+        break
+    assert closed == [True]

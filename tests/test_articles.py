@@ -8,8 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from extractor.articles import Article, read_articles
+from extractor.cli import main
 from extractor.errors import InputError
 
 
@@ -120,3 +122,13 @@ def test_nul_and_zero_width_inside_jsonl_text_are_removed(tmp_path: Path) -> Non
     path.write_text(json.dumps({"id": "z", "text": "Kyi\u200bv\u0000 was hit"}) + "\n", encoding="utf-8")
     (article,) = read(path)
     assert isinstance(article, Article) and article.text == "Kyiv was hit"
+
+
+def test_a_repeated_id_across_inputs_is_an_error_naming_it_and_nothing_is_lost(tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "story.txt").write_text(f"Drones hit Sumy overnight ({folder}).", encoding="utf-8")
+    result = CliRunner().invoke(main, ["extract", str(tmp_path / "a"), str(tmp_path / "b"), "-m", "rules"])
+    assert result.exit_code == 2
+    assert "repeats an earlier article's" in result.stderr and "b/story.txt" in result.stderr
+    assert len(result.stdout.splitlines()) == 1

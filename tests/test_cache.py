@@ -8,7 +8,7 @@ from fakeserver import CHAT_PATH, FakeLLMServer, answer, server_error
 from helpers import ARTICLE, event, extraction, figure
 
 from extractor import extract
-from extractor.cache import AnswerCache, cache_key, canonical_json
+from extractor.cache import AnswerCache, cache_key, canonical_json, clear_cache
 
 
 def run(server: FakeLLMServer, cache_dir: Path, **options: object):
@@ -102,3 +102,12 @@ def test_canonical_json_is_order_independent() -> None:
     assert canonical_json({"b": 1, "a": [1, {"d": 2, "c": 3}]}) == '{"a":[1,{"c":3,"d":2}],"b":1}'
     assert cache_key({"a": 1, "b": 2}) == cache_key({"b": 2, "a": 1})
     assert cache_key({"a": 1}) != cache_key({"a": 2})
+
+
+def test_cache_clear_removes_only_the_caches_own_files(tmp_path: Path) -> None:
+    (tmp_path / "cache.db").write_bytes(b"not a database" * 64)
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    (tmp_path / "ab").mkdir()
+    (tmp_path / "ab" / "x.val").write_text("{}", encoding="utf-8")
+    clear_cache(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]

@@ -7,6 +7,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from helpers import REPO
 
 RUNTIME_FILES = [
@@ -24,6 +25,7 @@ RUNTIME_FILES = [
 ]
 
 
+@pytest.mark.slow
 def test_the_wheel_carries_prompts_data_and_templates(tmp_path: Path) -> None:
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path)],

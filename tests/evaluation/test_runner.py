@@ -128,3 +128,11 @@ def test_evals_cli_runs_rules_and_writes_the_three_reports(dataset: str, tmp_pat
     assert 0.5 <= run["scores"]["slots"]["f1"] < 1.0  # the floor; below 1: it is not the gold
     assert "<html" in (tmp_path / "report.html").read_text("utf-8")
     assert "# " in (tmp_path / "report.md").read_text("utf-8")
+
+
+def test_evals_accepts_a_datetime_published_as_extract_does(tmp_path: Path) -> None:
+    text = "Russian drones struck Kharkiv overnight, killing two people."
+    (tmp_path / "articles.jsonl").write_text(json.dumps({"id": "x", "text": text, "published": "2025-11-14T06:00:00Z"}) + "\n")
+    (tmp_path / "gold.jsonl").write_text(json.dumps({"id": "x", "events": []}) + "\n")
+    result = CliRunner().invoke(main, ["evals", "--dataset", str(tmp_path), "-m", "rules"])
+    assert result.exit_code == 0, result.output

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 
 import pytest
+from helpers import DATASETS
 
 from extractor.grounding import ArticleChecks
 from extractor.rules import extract_rules
@@ -25,7 +25,6 @@ from extractor.rules.sources import attribute_sentences, find_source
 from extractor.rules.weapons import INTERCEPTED, LAUNCHED, find_weapon_figures
 from extractor.schema import Extraction
 
-DATASETS = Path(__file__).resolve().parent.parent / "evals" / "datasets"
 FRIDAY = dt.date(2025, 3, 14)
 
 

@@ -82,6 +82,7 @@ def by_id(path: Path) -> dict[str, dict[str, Any]]:
     return {r["id"]: r for r in records}
 
 
+@pytest.mark.slow
 def test_round_trip_over_the_seed_articles(tmp_path: Path) -> None:
     state, out = tmp_path / "state", tmp_path / "out.jsonl"
     with FakeLLMServer(responder=valid_responder) as server:
@@ -188,6 +189,7 @@ def test_collect_twice_adds_nothing(tmp_path: Path) -> None:
     assert len(read_jsonl(out)) == 5
 
 
+@pytest.mark.slow
 def test_collect_from_a_fresh_process_needs_only_the_state(tmp_path: Path) -> None:
     state, out = tmp_path / "state", tmp_path / "out.jsonl"
     with FakeLLMServer(responder=valid_responder) as server:

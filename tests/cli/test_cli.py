@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from fakeserver import CHAT_PATH, FakeLLMServer, answer
-from helpers import DATASETS, figure, seed_articles
+from fakeserver import CHAT_PATH, FakeLLMServer, answer, raw
+from helpers import ARTICLE, DATASETS, REPO, figure, seed_articles
 
 from extractor.cli import main
 
@@ -136,7 +136,7 @@ def test_prompts_lists_names_and_versions() -> None:
 
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_is_in_the_readme(command: str) -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    readme = (REPO / "README.md").read_text("utf-8")
     assert f"extractor {command}" in readme
 
 
@@ -148,3 +148,16 @@ def test_without_key_or_base_url_the_rules_model_runs_and_says_so_in_one_line() 
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(records) == 5 and all(r["model"] == "rules" and r["status"] == "ok" for r in records)
     assert sum(len(r["events"]) for r in records) > 0
+
+
+def test_output_pointing_at_a_directory_is_a_one_line_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["extract", "-", "-m", "rules", "-o", str(tmp_path)], input="Drones hit Sumy.")
+    assert result.exit_code == 2 and "is a directory" in result.stderr
+
+
+def test_an_invalid_article_makes_the_exit_code_1(llm_server: FakeLLMServer, tmp_path: Path) -> None:
+    llm_server.responder = lambda body: raw("not json at all")
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    result = CliRunner().invoke(main, ["extract", str(tmp_path / "a.txt"), "--base-url", llm_server.base_url,
+                                       "-m", "m", "--mode", "json", "--max-retries", "0"])
+    assert json.loads(result.stdout)["status"] == "invalid" and result.exit_code == 1

@@ -342,6 +342,7 @@ def chromium() -> str:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 def test_page_renders_in_headless_chromium(small_report: EvalReport, tmp_path: Path) -> None:
     page_path = tmp_path / "report.html"

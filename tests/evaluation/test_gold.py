@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import DATASETS
 
 from extractor.grounding import ArticleChecks
 from extractor.schema import AttackEvent, Extraction, Figure, Place, Weapon
@@ -26,7 +27,7 @@ from extractor.vocabulary import (
     normalise,
 )
 
-DATASETS_DIR = Path(__file__).resolve().parents[1] / "evals" / "datasets"
+DATASETS_DIR = DATASETS
 DATASETS = ["seeds", "dev", "heldout", "heldout2"]
 ARTICLE_KEYS = {"id", "text", "published", "title"}
 MAX_EVIDENCE_CHARS = 200

@@ -14,7 +14,6 @@ import pytest
 
 from extractor.evaluation.bootstrap import f1_interval, f1_of_counts, paired_difference, resampled_f1
 from extractor.evaluation.datasets import ArticleRecord, Prediction
-from extractor.schema import AttackEvent, Figure, Place, Qualifier, Weapon
 from extractor.evaluation.scorecard import compare_reports, score_dataset
 from extractor.evaluation.scoring import (
     Counts,
@@ -24,6 +23,7 @@ from extractor.evaluation.scoring import (
     is_pairable,
     pair_score,
 )
+from extractor.schema import AttackEvent, Figure, Place, Qualifier, Weapon
 
 DAY = "2025-11-14"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from extractor.evaluation.datasets import load_articles, load_gold, load_predictions
 from extractor.errors import InputError
+from extractor.evaluation.datasets import load_articles, load_gold, load_predictions
 from extractor.evaluation.runner import score_report
 
 EVENT: dict[str, Any] = {

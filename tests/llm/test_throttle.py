@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from extractor.llm.throttle import Throttle
+import pytest
+
+from extractor.llm.throttle import Bucket, Throttle
 
 
 def test_a_429_halves_the_cap_and_pauses_every_request() -> None:
@@ -56,3 +58,9 @@ def test_the_cap_bounds_requests_in_flight() -> None:
 
 async def _gather(make, count: int) -> list[float]:  # type: ignore[no-untyped-def]
     return list(await asyncio.gather(*(make() for _ in range(count))))
+
+
+def test_the_token_bucket_charges_a_large_request_in_full() -> None:
+    bucket = Bucket(per_minute=60_000)  # 1,000 tokens a second
+    assert bucket.wait_for(1_000) == 0.0
+    assert bucket.wait_for(5_000) == pytest.approx(5.0, abs=0.05)
