@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from extractor.evaluation.datasets import ArticleRecord
 from extractor.schema import AttackEvent, Figure
 
 
@@ -158,15 +159,6 @@ class Comparison(_Report):
     seed: int
 
 
-class ArticleView(_Report):
-    id: str
-    text: str
-    title: str | None = None
-    published: str | None = None
-    source: str | None = None
-    url: str | None = None
-
-
 class GoldSummary(_Report):
     articles: int
     events: int
@@ -182,5 +174,5 @@ class EvalReport(_Report):
     gold: GoldSummary
     runs: list[RunReport]
     comparisons: list[Comparison]
-    articles: list[ArticleView]
+    articles: list[ArticleRecord]
     gold_events: dict[str, list[AttackEvent]]

@@ -20,7 +20,6 @@ from extractor.articles import Article, record_to_article
 from extractor.errors import ConfigError
 from extractor.evaluation.datasets import ArticleRecord, Prediction, load_articles, load_gold, load_predictions
 from extractor.evaluation.report import (
-    ArticleView,
     Comparison,
     Coverage,
     EvalReport,
@@ -265,7 +264,7 @@ def build_report(dataset: Dataset, runs: list[Run], prices: Prices) -> EvalRepor
         gold=gold_summary(dataset),
         runs=[run_report(one, dataset, prices) for one in scored],
         comparisons=comparisons,
-        articles=[ArticleView(**a.model_dump()) for a in dataset.articles.values()],
+        articles=list(dataset.articles.values()),
         gold_events=dataset.gold,
     )
 

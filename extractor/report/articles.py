@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from extractor.evaluation.report import ArticleView, EvalReport, RunReport
+from extractor.evaluation.datasets import ArticleRecord
+from extractor.evaluation.report import EvalReport, RunReport
 from extractor.report.format import NONE, fmt_score
 from extractor.report.spans import STATUSES, Note, Piece, diff_notes, locate_marks, pieces
 from extractor.schema import AttackEvent
@@ -81,7 +82,7 @@ def article_sections(report: EvalReport) -> list[ArticleSection]:
     ]
 
 
-def _panel(index: int, run: RunReport, article: ArticleView, several: bool) -> Panel:
+def _panel(index: int, run: RunReport, article: ArticleRecord, several: bool) -> Panel:
     scored = run.scores.per_article.get(article.id)
     diff = scored.diff if scored else None
     marks, unfound = locate_marks(article.text, diff)
