@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from extractor.schema import EVIDENCE_CHECK, LEAK_CHECK, Extraction
+from extractor.schema import EVIDENCE_CHECK, EVIDENCE_SNAP, LEAK_CHECK, Extraction
 
 # Straight, curly, low-9, prime and guillemet quotes all fold to one mark:
 # models re-type quotes freely, and the codebook folds them.
@@ -75,6 +75,85 @@ def leak_checker(instructions: str, article_text: str, width: int = 8) -> Eviden
     return repeats_instructions
 
 
+class EvidenceLocator:
+    """Finds quotes in one article as the grounding check does, in original offsets.
+
+    The article is folded one character at a time through ``fold_text`` itself
+    (so the rules cannot drift from the grounding rate's), remembering which
+    original character each folded character came from; a whitespace run
+    folds to one space, as in ``fold_text``.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        pieces: list[str] = []
+        self.origin: list[int] = []
+        previous_space = False
+        for index, char in enumerate(text):
+            if char.isspace():
+                if not previous_space:
+                    pieces.append(" ")
+                    self.origin.append(index)
+                previous_space = True
+                continue
+            previous_space = False
+            folded = fold_text(char)
+            pieces.append(folded)
+            self.origin += [index] * len(folded)
+        self.folded = "".join(pieces)
+
+    def find(self, evidence: str | None) -> tuple[int, int] | None:
+        """The (start, end) of the first occurrence of ``evidence``, or None if it is absent."""
+        needle = fold_text(evidence or "")
+        position = self.folded.find(needle) if needle else -1
+        if position < 0:
+            return None
+        return self.origin[position], self.origin[position + len(needle) - 1] + 1
+
+
+# How close (rapidfuzz's partial ratio, 0-100, on folded text) a model's quote must be to a
+# stretch of the article to be taken as a slip for it: a word off, a digit for a number word.
+SNAP_SCORE = 90.0
+SNAP_MIN_CHARS = 12
+
+
+def evidence_snapper(article_text: str) -> Callable[[str], str | None]:
+    """Return a function giving the article's own words for a near-miss quote, or None if none is near.
+
+    Small models re-case, re-punctuate or drop a word when they copy; the
+    stretch they meant is found by fuzzy alignment and returned verbatim, so
+    the evidence stays a span of the article. Quotes shorter than
+    ``SNAP_MIN_CHARS`` are never snapped: too little to be sure of.
+    """
+    locator: list[EvidenceLocator] = []
+
+    def snap(quote: str) -> str | None:
+        folded = fold_text(quote)
+        if len(folded) < SNAP_MIN_CHARS:
+            return None
+        from rapidfuzz import fuzz
+
+        if not locator:
+            locator.append(EvidenceLocator(article_text))
+        found = locator[0]
+        aligned = fuzz.partial_ratio_alignment(folded, found.folded, score_cutoff=SNAP_SCORE)
+        if aligned is None or aligned.dest_end <= aligned.dest_start:
+            return None
+        start, end = _word_bounds(found.folded, aligned.dest_start, aligned.dest_end)
+        return article_text[found.origin[start]: found.origin[end - 1] + 1].strip() or None
+
+    return snap
+
+
+def _word_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen [start, end) to whole words."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return start, end
+
+
 @dataclass(frozen=True)
 class ArticleChecks:
     """What an answer is checked against: its article, and the instructions it was given.
@@ -85,16 +164,18 @@ class ArticleChecks:
 
     evidence: EvidenceCheck
     leak: EvidenceCheck | None = None
+    snap: Callable[[str], str | None] | None = None
 
     @classmethod
-    def of(cls, article_text: str, instructions: str | None = None) -> ArticleChecks:
+    def of(cls, article_text: str, instructions: str | None = None, *, snap: bool = True) -> ArticleChecks:
+        """The checks for answers to ``article_text``; near-miss quotes are snapped unless ``snap`` is False."""
         leak = leak_checker(instructions, article_text) if instructions else None
-        return cls(evidence_checker(article_text), leak)
+        return cls(evidence_checker(article_text), leak, evidence_snapper(article_text) if snap else None)
 
     @property
-    def context(self) -> dict[str, EvidenceCheck | None]:
+    def context(self) -> dict[str, Any]:
         """The pydantic validation context that turns these checks on."""
-        return {EVIDENCE_CHECK: self.evidence, LEAK_CHECK: self.leak}
+        return {EVIDENCE_CHECK: self.evidence, LEAK_CHECK: self.leak, EVIDENCE_SNAP: self.snap}
 
 
 def validate_extraction(answer: Any, checks: ArticleChecks) -> Extraction:

@@ -23,6 +23,8 @@ from typing import Any, Literal, Protocol
 from pydantic import ValidationError
 
 from extractor.articles import Article
+from extractor.assembly import answer_format
+from extractor.assembly.draft import draft_of
 from extractor.cache import AnswerCache, cache_key, canonical_json
 from extractor.clock import REAL_CLOCK, Clock
 from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError, Reason
@@ -63,6 +65,7 @@ class ExtractionResult:
     cached: bool = False
     seconds: float = 0.0
     reason: Reason | None = None
+    mode: str | None = None
 
     @property
     def events(self) -> list[Any]:
@@ -80,6 +83,7 @@ class ExtractionResult:
             "usage": self.usage.to_dict(),
             "cached": self.cached,
             "seconds": round(self.seconds, 3),
+            "mode": self.mode,
         }
 
 
@@ -121,9 +125,14 @@ class Extractor:
     @property
     def source(self) -> AnswerSource:
         if self._source is None:
-            from extractor.llm.client import ModelClient
+            if self.settings.is_local:
+                from extractor.llm.local import LocalModelSource
 
-            self._source = ModelClient(self.settings, self._clock)
+                self._source = LocalModelSource(self.settings, self._clock)
+            else:
+                from extractor.llm.client import ModelClient
+
+                self._source = ModelClient(self.settings, self._clock)
         return self._source
 
     async def close(self) -> None:
@@ -173,11 +182,12 @@ class Extractor:
         """Everything that changes the answer, as the cache key sees it."""
         assert self.prompt is not None
         s = self.settings
+        draft = draft_of(article.text, article.published) if self.prompt.shows_draft else None
         return {
             "model": s.model,
             "base_url": s.base_url,
             "mode": s.mode,
-            "messages": render_messages(self.prompt, article),
+            "messages": render_messages(self.prompt, article, draft),
             "schema": schema_fingerprint(),
             "schema_version": SCHEMA_VERSION,
             "validators": validator_fingerprint(),
@@ -190,8 +200,9 @@ class Extractor:
         """The request for one article, as its source of answers is asked it."""
         request = request or self.request_for(article)
         messages = request["messages"]
-        return Question(article.id, messages, ArticleChecks.of(article.text, messages[0]["content"]),
-                        cache_key(request))
+        assert self.prompt is not None
+        return Question(article, messages, ArticleChecks.of(article.text, messages[0]["content"]),
+                        cache_key(request), answer_format(self.prompt.answer))
 
     def prompt_tokens(self, article: Article) -> int:
         """A cheap estimate of the prompt's size: four characters a token, plus the schema."""
@@ -199,7 +210,7 @@ class Extractor:
             return 0
         return approx_tokens(len(self.prompt.system) + len(self.prompt.user) + len(article.text)) + SCHEMA_TOKENS
 
-    def cached(self, article: Article, question: Question | None = None) -> tuple[Extraction, Usage] | None:
+    def cached(self, article: Article, question: Question | None = None) -> ModelAnswer | None:
         """A cached answer for the article that still passes every check a fresh one gets.
 
         The one test of a cache entry, for live runs and for batch submit and collect.
@@ -209,7 +220,8 @@ class Extractor:
         if hit is None:
             return None
         try:
-            return validate_extraction(hit["answer"], question.checks), Usage(**hit.get("usage", {}))
+            extraction = validate_extraction(hit["answer"], question.checks)
+            return ModelAnswer(extraction, hit["answer"], Usage(**hit.get("usage", {})), mode=hit.get("mode"))
         except (ValidationError, KeyError, TypeError) as exc:
             log.warning("cached answer for %s no longer validates (%s); asking again", article.id, exc)
             return None
@@ -217,7 +229,8 @@ class Extractor:
     def remember(self, question: Question, answer: ModelAnswer) -> None:
         """Store a validated answer under its request's key: the one cache write."""
         if answer.cacheable:
-            self.cache.set(question.cache_key, {"answer": answer.answer, "usage": answer.usage.to_dict()})
+            entry = {"answer": answer.answer, "usage": answer.usage.to_dict(), "mode": answer.mode}
+            self.cache.set(question.cache_key, entry)
 
     async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
         estimate = self.prompt_tokens(article)
@@ -229,11 +242,12 @@ class Extractor:
         question = self.question(article)
         hit = self.cached(article, question)
         if hit is not None:
-            extraction, usage = hit
-            return self.result(article.id, "ok", started, extraction=extraction, usage=usage, cached=True)
+            return self.result(article.id, "ok", started, extraction=hit.extraction, usage=hit.usage, cached=True,
+                               mode=hit.mode)
         answer = await self.source.answer(question)
         self.remember(question, answer)
-        return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage)
+        return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage,
+                           mode=answer.mode)
 
 
 async def extract_stream(

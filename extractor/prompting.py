@@ -1,16 +1,20 @@
 """Prompt templates from ``prompts/``, rendered with the article as a value.
 
-A prompt is a folder holding ``system.md`` and ``user.md`` (Jinja templates).
-The article is passed to the template as a value, so ``{{``, ``{%`` or ``$x``
-inside an article reaches the model literally. A prompt's version is a hash of
-its template text: it goes into every output record and the cache key, so an
-edited prompt never reuses answers cached for the old one.
+A prompt is a folder holding ``system.md`` and ``user.md`` (Jinja templates)
+and, optionally, ``prompt.json``: which answer format it asks for (``answer``:
+``codebook``, the default, or ``figures``) and whether the offline model's
+draft is shown to the model (``draft``). The article is passed to the
+template as a value, so ``{{``, ``{%`` or ``$x`` inside an article reaches the
+model literally. A prompt's version is a hash of its files: it goes into
+every output record and the cache key, so an edited prompt never reuses
+answers cached for the old one.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -23,18 +27,32 @@ PARTS = ("system", "user")
 Message = dict[str, str]
 
 
+META = "prompt.json"
+ANSWER_FORMATS = ("codebook", "figures")
+
+
 @dataclass(frozen=True)
 class Prompt:
-    """A named pair of templates and the hash that versions them."""
+    """A named pair of templates, what they ask for, and the hash that versions them."""
 
     name: str
     system: str
     user: str
+    meta: str = ""
+    options: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def version(self) -> str:
-        digest = hashlib.sha256(f"{self.system}\x00{self.user}".encode()).hexdigest()
-        return digest[:12]
+        text = f"{self.system}\x00{self.user}" + (f"\x00{self.meta}" if self.meta else "")
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def answer(self) -> str:
+        return str(self.options.get("answer", "codebook"))
+
+    @property
+    def shows_draft(self) -> bool:
+        return bool(self.options.get("draft", False))
 
 
 def available_prompts() -> list[str]:
@@ -54,9 +72,21 @@ def load_prompt(name: str) -> Prompt:
         folder = base / name
         if "/" not in name and "\\" not in name and _is_prompt(folder):
             texts = {part: (folder / f"{part}.md").read_text("utf-8") for part in PARTS}
-            return Prompt(name=name, system=texts["system"], user=texts["user"])
+            meta = (folder / META).read_text("utf-8") if (folder / META).is_file() else ""
+            return Prompt(name=name, system=texts["system"], user=texts["user"], meta=meta,
+                          options=_options(folder, meta))
     known = ", ".join(available_prompts()) or "none found"
     raise ConfigError(f"unknown prompt {name!r}; choose one of: {known}")
+
+
+def _options(folder: Path, meta: str) -> dict[str, Any]:
+    try:
+        options = json.loads(meta) if meta else {}
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{folder / META}: not JSON ({exc.msg})") from None
+    if not isinstance(options, dict) or options.get("answer", "codebook") not in ANSWER_FORMATS:
+        raise ConfigError(f"{folder / META}: 'answer' must be one of {', '.join(ANSWER_FORMATS)}")
+    return options
 
 
 @cache
@@ -68,12 +98,13 @@ def _template(text: str) -> Any:
     return env.from_string(text)
 
 
-def render_messages(prompt: Prompt, article: Article) -> list[Message]:
-    """The chat messages for one article; the article text is a value, never a template."""
+def render_messages(prompt: Prompt, article: Article, draft: str | None = None) -> list[Message]:
+    """The chat messages for one article; the article text (and a draft) are values, never templates."""
     values = {
         "article": article.text,
         "published": article.published.isoformat() if article.published else None,
         "title": article.title,
+        "draft": draft,
     }
     return [
         {"role": "system", "content": _template(prompt.system).render(**values).strip()},

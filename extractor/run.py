@@ -141,7 +141,7 @@ class _progress:
 
         self._bar = Progress(
             SpinnerColumn(), TextColumn("{task.completed} articles"), TextColumn("{task.fields[last]}"),
-            TimeElapsedColumn(), transient=True, console=_stderr_console(),
+            TimeElapsedColumn(), transient=True, console=stderr_console(),
         )
         self._bar.start()
         task = self._bar.add_task("extract", total=None, last="")
@@ -152,7 +152,7 @@ class _progress:
             self._bar.stop()
 
 
-def _stderr_console() -> Any:
+def stderr_console() -> Any:
     from rich.console import Console
 
     return Console(stderr=True)

@@ -56,12 +56,30 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 #: The validation context's keys: each a test of one string, given by the caller.
 EVIDENCE_CHECK = "evidence_check"
+EVIDENCE_SNAP = "evidence_snap"
 LEAK_CHECK = "leak_check"
 
 
-def _check(info: ValidationInfo, name: str) -> Callable[[str], bool] | None:
+def _check(info: ValidationInfo, name: str) -> Callable[[str], Any] | None:
     context = info.context
     return context.get(name) if isinstance(context, Mapping) else None
+
+
+def grounded(evidence: str, info: ValidationInfo) -> str:
+    """``evidence`` if the article holds it, else the article's words for a near miss, else a ValueError.
+
+    Without checks in the validation context the evidence is taken as it is.
+    """
+    check = _check(info, EVIDENCE_CHECK)
+    if check is None or check(evidence):
+        return evidence
+    snap = _check(info, EVIDENCE_SNAP)
+    snapped = snap(evidence) if snap is not None else None
+    if snapped:
+        return str(snapped)
+    raise ValueError(
+        f"evidence {evidence!r} is not in the article; copy the clause that states the number character for character"
+    )
 
 
 class _Strict(BaseModel):
@@ -83,13 +101,7 @@ class Figure(_Strict):
     @field_validator("evidence")
     @classmethod
     def _evidence_in_article(cls, evidence: str, info: ValidationInfo) -> str:
-        check = _check(info, EVIDENCE_CHECK)
-        if check is not None and not check(evidence):
-            raise ValueError(
-                f"evidence {evidence!r} is not in the article; copy the clause that "
-                "states the number character for character"
-            )
-        return evidence
+        return grounded(evidence, info)
 
 
 class Weapon(_Strict):

@@ -12,6 +12,12 @@ processes see the values in force at the time.
 | base_url     | base_url      | OPENAI_BASE_URL      | None (OpenAI)               |
 | api_key      | (never)       | OPENAI_API_KEY       | None                        |
 | cache_dir    | cache_dir     | EXTRACTOR_CACHE_DIR  | the user cache directory    |
+
+Where the model runs sets some defaults (``server_defaults``): against a
+provider's cloud, 4 requests in flight and a 60 s timeout; against a local
+server (any other base URL, or a ``local:``/``gguf:`` model), one at a time
+and 900 s, since a CPU server answers one request at a time and a first call
+can take minutes.
 """
 
 from __future__ import annotations
@@ -26,9 +32,14 @@ from extractor.errors import ConfigError
 RULES_MODEL = "rules"
 DEFAULT_LLM = "gpt-4.1-mini"
 MODES = ("tools", "json_schema", "json", "md_json")
+LOCAL_PREFIXES = ("local:", "gguf:")
 # Hosts known to speak OpenAI tool calling; anything else is assumed to be a
 # local server whose structured output is most reliable through JSON schema.
 _TOOL_CALLING_HOSTS = ("api.openai.com", "openai.azure.com", "openrouter.ai")
+# A local CPU server answers one request at a time and may take minutes over one:
+# one in flight, and a timeout that only a hung server reaches.
+LOCAL_TIMEOUT = 900.0
+LOCAL_INPUT_TOKENS = 10_000  # what fits the managed llama.cpp server's 16k context beside the answer
 
 
 @dataclass(frozen=True)
@@ -56,10 +67,22 @@ class Settings:
     prices_path: Path | None = None
     max_input_tokens: int = 120_000
     model_defaulted: bool = False
+    explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
     @property
     def is_rules(self) -> bool:
         return self.model == RULES_MODEL
+
+    @property
+    def is_local(self) -> bool:
+        """A GGUF model that extractor serves itself (``local:NAME`` or ``gguf:PATH``)."""
+        return self.model.startswith(LOCAL_PREFIXES)
+
+    def with_model(self, model: str, **changes: Any) -> Settings:
+        """A copy for another model, its server-dependent defaults re-derived unless they were given."""
+        defaults = server_defaults(model, self.base_url)
+        kept = {k: v for k, v in defaults.items() if k not in self.explicit}
+        return replace(self, model=model, **{**kept, **changes})
 
     def with_(self, **changes: Any) -> Settings:
         """A copy with some settings changed (settings are frozen)."""
@@ -78,9 +101,24 @@ def default_cache_dir() -> Path:
 
 def choose_mode(base_url: str | None) -> str:
     """Tool calling for OpenAI-hosted endpoints, JSON schema for local servers."""
-    if base_url is None or any(host in base_url for host in _TOOL_CALLING_HOSTS):
-        return "tools"
-    return "json_schema"
+    return "tools" if is_hosted(base_url) else "json_schema"
+
+
+def is_hosted(base_url: str | None) -> bool:
+    return base_url is None or any(host in base_url for host in _TOOL_CALLING_HOSTS)
+
+
+def server_defaults(model: str, base_url: str | None) -> dict[str, Any]:
+    """The settings that depend on where the model runs: a provider's cloud, or a local CPU server.
+
+    A managed llama.cpp server is asked in JSON mode (it refuses json_schema);
+    any other local server starts with json_schema and falls back if refused.
+    """
+    if model.startswith(LOCAL_PREFIXES):
+        return {"mode": "json", "timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_input_tokens": LOCAL_INPUT_TOKENS}
+    if model == RULES_MODEL or is_hosted(base_url):
+        return {"mode": choose_mode(base_url), "timeout": 60.0, "concurrency": 4, "max_input_tokens": 120_000}
+    return {"mode": "json_schema", "timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_input_tokens": 120_000}
 
 
 def resolve_settings(
@@ -100,14 +138,15 @@ def resolve_settings(
         chosen = RULES_MODEL if defaulted else DEFAULT_LLM
     if mode is not None and mode not in MODES:
         raise ConfigError(f"--mode {mode!r} is not one of {', '.join(MODES)}")
+    given = {k: v for k, v in overrides.items() if v is not None} | ({"mode": mode} if mode else {})
     settings = Settings(
         model=chosen,
         base_url=base_url,
         api_key=api_key,
-        mode=mode or choose_mode(base_url),
         cache_dir=Path(cache_dir).expanduser() if cache_dir else default_cache_dir(),
         model_defaulted=defaulted,
-        **{k: v for k, v in overrides.items() if v is not None},
+        explicit=frozenset(given),
+        **{**server_defaults(chosen, base_url), **given},
     )
     check_settings(settings)
     return settings
@@ -119,7 +158,7 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("--concurrency must be at least 1")
     if settings.max_retries < 0:
         raise ConfigError("--max-retries must be 0 or more")
-    if not settings.is_rules and settings.api_key is None and settings.base_url is None:
+    if not settings.is_rules and not settings.is_local and settings.api_key is None and settings.base_url is None:
         raise ConfigError(
             f"no API key for model {settings.model!r}: set OPENAI_API_KEY, or point "
             "--base-url / OPENAI_BASE_URL at an OpenAI-compatible server (Ollama, vLLM, "

@@ -542,7 +542,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self.fake = fake
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", fake.bind_port), _Handler)
 
     def server_bind(self) -> None:
         # HTTPServer.server_bind does a reverse DNS lookup (getfqdn), slow on some hosts.
@@ -660,8 +660,10 @@ class FakeLLMServer:
         responder: Responder | None = None,
         batch_step: float = 0.0,
         burst: int | None = None,
+        port: int = 0,
     ) -> None:
         self.model = model
+        self.bind_port = port
         self.latency = latency
         self.responder = responder
         self.budget = RequestBudget(rpm, burst=burst) if rpm else None
@@ -839,3 +841,18 @@ def _parse_json(raw_body: bytes) -> Any:
         return json.loads(raw_body)
     except ValueError:
         return None
+
+
+def _serve_forever(argv: list[str]) -> None:
+    """``python fakeserver.py --port N [--model NAME] ...``: stand in for a model server process
+    (the local-model lifecycle tests start it as the llama.cpp server); extra arguments are ignored."""
+    port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 0
+    model = argv[argv.index("--model_alias") + 1] if "--model_alias" in argv else DEFAULT_MODEL
+    responder = (lambda body: hang(600)) if "--hang" in argv else None
+    with FakeLLMServer(port=port, model=model, responder=responder) as server:
+        print(f"serving on {server.base_url}", flush=True)
+        server.stopping.wait()
+
+
+if __name__ == "__main__":
+    _serve_forever(sys.argv[1:])

@@ -538,7 +538,7 @@ MIX: dict[str, tuple[list[Any], str, str | None, int]] = {
     "drop-then-ok": ([drop(), None], "ok", None, 2),
     "ungrounded-then-ok": ([answer(extraction(ungrounded_event())), None], "ok", None, 2),
     "500-always": ([server_error()] * 9, "error", "server_error", 3),
-    "invalid-500": ([server_error(500, message="response_format.type: Input should be 'text' or 'json_object'")],
+    "invalid-500": ([server_error(500, message="1 validation error: messages.0.content: Field required")],
                     "error", "bad_request", 1),
     "hang-always": ([hang(5)] * 9, "error", "timeout", 3),
     "malformed-always": ([raw('{"events": [{"role": ')] * 9, "invalid", None, 3),

@@ -41,8 +41,8 @@ async def read_line(settings: Settings, line: Line, question: Question) -> Model
         # The request was sent at submit; only its answer is read here.
         return completion
 
-    return await structured_answer(replay, settings, [], question.checks,
-                                   usage=Usage.of(completion.usage), max_retries=0)
+    return await structured_answer(replay, settings, question, usage=Usage.of(completion.usage), max_retries=0,
+                                   messages=[])
 
 
 class BatchAnswers:

@@ -6,7 +6,8 @@ anything else is a bug and keeps its traceback.
 Exit codes: 0 done; 1 some articles are invalid or failed at the model; 2 bad input or
 settings (the other articles are still processed); 3 the run stopped on a
 fatal model error (bad key, no quota, rate limited again and again); 4
---max-cost reached; 130 interrupted.
+--max-cost reached; 5 the output could not be written; 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from extractor.cli.batch import batch
 from extractor.cli.cache import cache
 from extractor.cli.evals import evals, score
 from extractor.cli.extract import extract, prompts
-from extractor.cli.options import quiet_library_loggers
+from extractor.cli.models import models
+from extractor.cli.options import handle_sigterm, quiet_library_loggers
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,7 +27,8 @@ from extractor.cli.options import quiet_library_loggers
 def main() -> None:
     """Turn news articles about missile and drone strikes into validated events."""
     quiet_library_loggers()
+    handle_sigterm()
 
 
-for command in (extract, batch, evals, score, prompts, cache):
+for command in (extract, batch, evals, score, prompts, cache, models):
     main.add_command(command)

@@ -49,7 +49,7 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
 @prices_option
 @base_url_option
 @mode_option
-@click.option("--timeout", type=float, help="Seconds per request. [default: 60, or longer for a local server]")
+@click.option("--timeout", type=float, help="Seconds per request. [default: 60; 900 for a local server]")
 @concurrency_option
 @max_retries_option
 @cache_dir_option

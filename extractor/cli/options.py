@@ -19,14 +19,17 @@ from extractor.settings import MODES
 
 F = Callable[..., Any]
 
-model_option = click.option("--model", "-m", help="Model name, or 'rules' for the offline model. [env: EXTRACTOR_MODEL]")
+model_option = click.option(
+    "--model", "-m",
+    help="Model name; 'rules' (offline); local:NAME (see 'extractor models') or gguf:PATH to serve a GGUF file. "
+         "[env: EXTRACTOR_MODEL]")
 base_url_option = click.option("--base-url", help="OpenAI-compatible server URL. [env: OPENAI_BASE_URL]")
 mode_option = click.option("--mode", type=click.Choice(MODES),
                            help="How instructor asks for structure. [default: tools for OpenAI, json_schema otherwise]")
 max_retries_option = click.option("--max-retries", type=int, default=2, show_default=True,
                                   help="Re-asks after a validation failure.")
-concurrency_option = click.option("--concurrency", "-j", type=int, default=4, show_default=True,
-                                  help="Articles in flight.")
+concurrency_option = click.option("--concurrency", "-j", type=int,
+                                  help="Articles in flight. [default: 4; 1 for a local server]")
 cache_dir_option = click.option("--cache-dir", type=click.Path(path_type=Path),
                                 help="Cache directory. [env: EXTRACTOR_CACHE_DIR]")
 no_cache_option = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
@@ -51,7 +54,7 @@ def model_options(func: F) -> F:
         click.option("--temperature", type=float, default=0.0, show_default=True),
         click.option("--max-tokens", type=int, default=4096, show_default=True, help="Room for the answer."),
         max_retries_option,
-        click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds per request."),
+        click.option("--timeout", type=float, help="Seconds per request. [default: 60; 900 for a local server]"),
         concurrency_option,
         cache_dir_option,
         no_cache_option,
@@ -65,8 +68,9 @@ def run_options(func: F) -> F:
         click.option("--tpm", type=float, help="Tokens per minute the provider allows (paces requests)."),
         click.option("--max-cost", type=float, help="Stop starting calls before the estimated spend passes this many dollars."),
         prices_option,
-        click.option("--max-input-tokens", type=int, default=120_000, show_default=True,
-                     help="Articles estimated longer than this are recorded as input_too_long, not sent."),
+        click.option("--max-input-tokens", type=int,
+                     help="Articles estimated longer than this are recorded as input_too_long, not sent. "
+                          "[default: 120,000; 10,000 for a local: model]"),
     ])
 
 
@@ -112,8 +116,25 @@ def quiet_library_loggers() -> None:
     logging.getLogger("instructor").setLevel(logging.CRITICAL)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (what timeout, systemd and container runtimes send), handled as Ctrl-C is."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def handle_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C: finished records kept, a local model server stopped, exit 143."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _terminate)
+
+
 def reports_errors(func: F) -> F:
-    """Turn ExtractorError into one line and its exit code; Ctrl-C into 130."""
+    """Turn ExtractorError into one line and its exit code; Ctrl-C into 130, SIGTERM into 143."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -122,8 +143,9 @@ def reports_errors(func: F) -> F:
         except ExtractorError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("interrupted: finished records are on disk; rerun with the same --output to resume", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as exc:
+            what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+            click.echo(f"{what}: finished records are on disk; rerun with the same --output to resume", err=True)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
 
     return wrapper

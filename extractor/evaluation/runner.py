@@ -122,7 +122,7 @@ def run_model(dataset: Dataset, model: str, prompt: str, settings: Settings) -> 
         stored = load_predictions(model[len(FILE_PREFIX):])
         records = {key: p.model_dump(mode="json") for key, p in stored.items() if key in dataset.gold}
         return Run(model, None, None, records)
-    run_settings = settings.with_(model=model, prompt=prompt)
+    run_settings = settings.with_model(model, prompt=prompt)
     check_settings(run_settings)
     records = asyncio.run(_collect(dataset, run_settings))
     version = next((r["prompt_version"] for r in records.values()), None)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from extractor.clock import REAL_CLOCK, Clock
+from extractor.errors import ModelError, Reason
 from extractor.llm.failures import api_error, error_code, refusal_error, retry_after_seconds
 from extractor.llm.retry import TransportRetry
 from extractor.llm.structured import ModelAnswer, Question, structured_answer
@@ -33,6 +35,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 REASK_TEMPERATURE = 0.7
+# When a server refuses a mode's way of asking for structure, the next way to try.
+FALLBACK_MODES = {"json_schema": "json", "json": "tools", "tools": "md_json"}
+_MODE_REFUSED = re.compile(r"response_format|json_schema|json_object|\btools?\b|tool_choice|function", re.I)
 
 
 class ModelClient:
@@ -52,18 +57,39 @@ class ModelClient:
         self._policy = TransportRetry(settings, clock)
         self.throttle = Throttle(settings.concurrency, settings.rpm, settings.tpm, clock)
         self.requests = 0
+        self.mode = settings.mode
 
     async def close(self) -> None:
         await self._client.close()
 
     async def answer(self, question: Question) -> ModelAnswer:
-        """A validated extraction for one article, or a ModelError saying why not."""
+        """A validated extraction for one article, or a ModelError saying why not.
+
+        A server that refuses the mode's way of asking for structure (llama.cpp
+        answers json_schema with a 500) is asked the next way, and that mode is
+        kept for the rest of the run.
+        """
+        while True:
+            mode = self.mode
+            try:
+                return await self._answer_in(mode, question)
+            except ModelError as exc:
+                fallback = _fallback(mode, exc)
+                if fallback is None:
+                    raise
+                if self.mode == mode:
+                    log.warning("the server refused mode %s (%s); asking in mode %s from now on", mode, exc, fallback)
+                    self.mode = fallback
+
+    async def _answer_in(self, mode: str, question: Question) -> ModelAnswer:
         spent = Usage()
         answers: list[str] = []
-        return await structured_answer(
-            partial(self._send, spent=spent, answers=answers), self.settings, question.messages, question.checks,
+        answer = await structured_answer(
+            partial(self._send, spent=spent, answers=answers), self.settings.with_(mode=mode), question,
             usage=spent, max_retries=self.settings.max_retries,
         )
+        answer.mode = mode
+        return answer
 
     async def _send(self, *, spent: Usage, answers: list[str], **kwargs: Any) -> Any:
         """One chat completion, with transport retries; refusals stop here."""
@@ -102,6 +128,12 @@ class ModelClient:
         response = raw.parse()
         spent.add(getattr(response, "usage", None))
         return response
+
+
+def _fallback(mode: str, error: ModelError) -> str | None:
+    """The mode to try after ``error``, when it says the server refused this mode's request."""
+    refused = error.reason is Reason.BAD_REQUEST and _MODE_REFUSED.search(str(error))
+    return FALLBACK_MODES.get(mode) if refused else None
 
 
 def _fingerprint(completion: Any) -> str:

@@ -11,8 +11,9 @@ patched create renders every message as a Jinja template before sending
 (``instructor/v2/core/patch.py``: ``handle_templating``), so an article holding
 ``{{`` or ``{%`` would reach the model altered, or fail to render. So the
 checks are set in ``_CHECKS`` for the duration of one patched call and read by
-``CheckedExtraction``'s two validate methods, the ones instructor's OpenAI
-parsers call, which pass them on to pydantic as an explicit context. Nothing
+the two validate methods of the ``checked`` response models, the ones
+instructor's OpenAI parsers call, which pass them on to pydantic as an
+explicit context. Nothing
 else reads it: every other validation (cache hits, the rules model, tests)
 gets its checks as an argument (``grounding.validate_extraction``).
 """
@@ -23,13 +24,15 @@ import json
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Any, Protocol, TypeVar
 
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict
 
-from extractor.errors import ModelError
-from extractor.grounding import ArticleChecks
-from extractor.llm.failures import translate_failure, truncation_error
+from extractor.articles import Article
+from extractor.errors import InvalidOutputError, ModelError
+from extractor.grounding import ArticleChecks, validate_extraction
+from extractor.llm.failures import translate_failure, truncation_error, validation_messages
 from extractor.schema import Extraction
 from extractor.settings import Settings
 from extractor.usage import Usage
@@ -40,20 +43,31 @@ Create = Callable[..., Awaitable[Any]]
 _CHECKS: ContextVar[ArticleChecks | None] = ContextVar("extractor_answer_checks", default=None)
 
 
-class CheckedExtraction(Extraction):
-    # ``Extraction`` as instructor parses it: validated with the checks of the
-    # call in progress. Its title and docstring are Extraction's, so that the
-    # schema, the tool name and the request body the model sees are unchanged.
-    __doc__ = Extraction.__doc__
-    model_config = ConfigDict(title="Extraction")
+Model = TypeVar("Model", bound=BaseModel)
 
-    @classmethod
-    def model_validate_json(cls, json_data: Any, *, context: Any = None, **kwargs: Any) -> Any:
-        return super().model_validate_json(json_data, context=context or _context(), **kwargs)
 
-    @classmethod
-    def model_validate(cls, obj: Any, *, context: Any = None, **kwargs: Any) -> Any:
-        return super().model_validate(obj, context=context or _context(), **kwargs)
+@cache
+def checked(model: type[Model]) -> type[Model]:
+    """``model`` as instructor parses it: validated with the checks of the call in progress.
+
+    The subclass keeps the title and docstring of ``model``, so the schema, the
+    tool name and the request body the model sees are those of ``model``.
+    """
+
+    class Checked(model):  # type: ignore[valid-type,misc]
+        __doc__ = model.__doc__
+        model_config = ConfigDict(title=model.__name__)
+
+        @classmethod
+        def model_validate_json(cls, json_data: Any, *, context: Any = None, **kwargs: Any) -> Any:
+            return super().model_validate_json(json_data, context=context or _context(), **kwargs)
+
+        @classmethod
+        def model_validate(cls, obj: Any, *, context: Any = None, **kwargs: Any) -> Any:
+            return super().model_validate(obj, context=context or _context(), **kwargs)
+
+    Checked.__name__ = Checked.__qualname__ = f"Checked{model.__name__}"
+    return Checked
 
 
 def _context() -> dict[str, Any] | None:
@@ -61,24 +75,60 @@ def _context() -> dict[str, Any] | None:
     return None if checks is None else checks.context
 
 
+CheckedExtraction = checked(Extraction)
+
+
+class AnswerFormat(Protocol):
+    """What the model is asked to fill, and how its answer becomes codebook events.
+
+    The codebook format asks for ``Extraction`` itself; others ask for
+    something a small model fills more reliably and assemble the events in
+    code (``extractor.assembly``).
+    """
+
+    name: str
+    response_model: type[BaseModel]
+
+    def assemble(self, parsed: Any, question: Question) -> dict[str, Any]: ...
+
+
+class CodebookFormat:
+    """The codebook's ``Extraction``, asked for directly."""
+
+    name = "codebook"
+    response_model: type[BaseModel] = CheckedExtraction
+
+    def assemble(self, parsed: Any, question: Question) -> dict[str, Any]:
+        return dict(parsed.model_dump(mode="json"))
+
+
+CODEBOOK = CodebookFormat()
+
+
 @dataclass(frozen=True)
 class Question:
     """What a source of answers is asked for one article: the pipeline's one request."""
 
-    article_id: str
+    article: Article
     messages: list[Message]
     checks: ArticleChecks
     cache_key: str
+    answer_format: AnswerFormat = field(default_factory=lambda: CODEBOOK)
+
+    @property
+    def article_id(self) -> str:
+        return self.article.id
 
 
 @dataclass
 class ModelAnswer:
-    """A validated answer, the JSON the model gave, what it cost, and whether it may be cached."""
+    """A validated answer as codebook JSON, what it cost, the mode it came in, and whether it may be cached."""
 
     extraction: Extraction
     answer: dict[str, Any]
     usage: Usage = field(default_factory=Usage)
     cacheable: bool = True
+    mode: str | None = None
 
 
 def instructor_mode(name: str) -> Any:
@@ -103,21 +153,23 @@ def completion_kwargs(settings: Settings, messages: list[Message]) -> dict[str, 
 
 
 async def structured_answer(
-    create: Create, settings: Settings, messages: list[Message], checks: ArticleChecks,
-    *, usage: Usage, max_retries: Any,
+    create: Create, settings: Settings, question: Question, *, usage: Usage, max_retries: Any,
+    messages: list[Message] | None = None,
 ) -> ModelAnswer:
     """A validated extraction from ``create`` (a server, or a stored completion), or a ModelError.
 
     ``usage`` is counted by ``create`` as responses arrive; ``max_retries`` is
-    instructor's re-ask policy (a number, or a tenacity AsyncRetrying).
+    instructor's re-ask policy (a number, or a tenacity AsyncRetrying);
+    ``messages`` replace the question's (a stored answer needs none).
     """
     import instructor
 
+    answer_format = question.answer_format
     patched: Any = instructor.patch(create=create, mode=instructor_mode(settings.mode))
-    token = _CHECKS.set(checks)
+    token = _CHECKS.set(question.checks)
     try:
-        parsed = await patched(response_model=CheckedExtraction, max_retries=max_retries,
-                               **completion_kwargs(settings, messages))
+        parsed = await patched(response_model=answer_format.response_model, max_retries=max_retries,
+                               **completion_kwargs(settings, question.messages if messages is None else messages))
     except instructor.core.exceptions.IncompleteOutputException as exc:
         raise truncation_error(usage) from exc
     except instructor.core.exceptions.InstructorRetryException as exc:
@@ -127,7 +179,19 @@ async def structured_answer(
         raise
     finally:
         _CHECKS.reset(token)
-    return ModelAnswer(parsed, parsed.model_dump(mode="json"), usage)
+    return _assembled(answer_format.assemble(parsed, question), question, usage)
+
+
+def _assembled(answer: dict[str, Any], question: Question, usage: Usage) -> ModelAnswer:
+    """The assembled codebook JSON, validated against the article as every answer is."""
+    from pydantic import ValidationError
+
+    try:
+        extraction = validate_extraction(answer, question.checks)
+    except ValidationError as exc:
+        raise InvalidOutputError(f"the {question.answer_format.name} answer did not assemble into valid events",
+                                 errors=validation_messages(exc), usage=usage) from exc
+    return ModelAnswer(extraction, extraction.model_dump(mode="json"), usage)
 
 
 class _Captured(BaseException):
@@ -139,7 +203,7 @@ class _Captured(BaseException):
         self.kwargs = kwargs
 
 
-def request_body(settings: Settings, messages: list[Message]) -> dict[str, Any]:
+def request_body(settings: Settings, messages: list[Message], answer_format: AnswerFormat = CODEBOOK) -> dict[str, Any]:
     """The chat completion body instructor sends for these messages in the settings' mode.
 
     Taken from instructor itself: the patched create is called with a create
@@ -154,7 +218,7 @@ def request_body(settings: Settings, messages: list[Message]) -> dict[str, Any]:
 
     patched: Any = instructor.patch(create=capture, mode=instructor_mode(settings.mode))
     try:
-        patched(response_model=CheckedExtraction, max_retries=0, **completion_kwargs(settings, messages))
+        patched(response_model=answer_format.response_model, max_retries=0, **completion_kwargs(settings, messages))
     except _Captured as captured:
         # A JSON round trip gives the body exactly as the openai client serialises it.
         return dict(json.loads(json.dumps(captured.kwargs)))

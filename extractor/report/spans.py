@@ -14,48 +14,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from extractor.evaluation.report import DiffView, FactView
-from extractor.grounding import fold_text
+from extractor.grounding import EvidenceLocator, fold_text
 from extractor.report.format import KIND_NAMES
 
 STATUSES = ("wrong", "missed", "extra", "matched")  # most important first
 STATUS_NAMES = {"matched": "matched", "missed": "missed", "extra": "extra", "wrong": "wrong value"}
 STATUS_SYMBOLS = {"matched": "✓", "missed": "−", "extra": "+", "wrong": "≠"}
-
-
-class EvidenceLocator:
-    """Finds quotes in one article as the grounding check does, in original offsets.
-
-    The article is folded one character at a time through ``fold_text`` itself
-    (so the rules cannot drift from the grounding rate's), remembering which
-    original character each folded character came from; a whitespace run
-    folds to one space, as in ``fold_text``.
-    """
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        pieces: list[str] = []
-        self.origin: list[int] = []
-        previous_space = False
-        for index, char in enumerate(text):
-            if char.isspace():
-                if not previous_space:
-                    pieces.append(" ")
-                    self.origin.append(index)
-                previous_space = True
-                continue
-            previous_space = False
-            folded = fold_text(char)
-            pieces.append(folded)
-            self.origin += [index] * len(folded)
-        self.folded = "".join(pieces)
-
-    def find(self, evidence: str | None) -> tuple[int, int] | None:
-        """The (start, end) of the first occurrence of ``evidence``, or None if it is absent."""
-        needle = fold_text(evidence or "")
-        position = self.folded.find(needle) if needle else -1
-        if position < 0:
-            return None
-        return self.origin[position], self.origin[position + len(needle) - 1] + 1
 
 
 @dataclass(frozen=True)

@@ -35,3 +35,10 @@ def find_damage(sentence: str) -> list[str]:
         return []
     found = {m.lastgroup for m in categories.finditer(folded) if m.lastgroup}
     return [name for name in load("damage")["categories"] if name in found]
+
+
+def damage_categories(words: str) -> list[str]:
+    """The categories a description of damage names ("apartment block", "a substation"), no cue needed."""
+    categories, _, _ = _compiled()
+    found = {m.lastgroup for m in categories.finditer(words.lower()) if m.lastgroup}
+    return [name for name in load("damage")["categories"] if name in found]

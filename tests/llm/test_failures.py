@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakeserver import CHAT_PATH, FakeLLMServer, server_error
+from fakeserver import CHAT_PATH, FakeLLMServer, answer, server_error
 from helpers import FakeClock, extract_with_clock
 
 from extractor.errors import ContextLengthError, FatalModelError, ModelError, Reason, TransportError
@@ -73,9 +73,23 @@ def test_a_failed_batch_request_keeps_the_providers_code_as_a_reason_when_it_is_
 
 
 def test_an_invalid_request_500_is_sent_once_and_says_what_the_server_said(llm_server: FakeLLMServer) -> None:
-    said = "response_format.type: Input should be 'text' or 'json_object'"
+    said = "1 validation error: messages.0.content: Field required"
     llm_server.enqueue(*[server_error(500, message=said)] * 5)
-    result = extract_with_clock(llm_server, FakeClock(), mode="json_schema")
+    result = extract_with_clock(llm_server, FakeClock(), mode="md_json")
     assert result.status == "error" and result.reason is Reason.BAD_REQUEST
     assert llm_server.count(CHAT_PATH) == 1
     assert said in result.errors[0]
+
+
+def test_a_refused_mode_falls_back_once_and_is_kept_for_the_run(llm_server: FakeLLMServer) -> None:
+    from helpers import ARTICLE, event, extraction
+
+    from extractor import extract_many
+
+    llm_server.enqueue(server_error(500, message="response_format.type: Input should be 'text' or 'json_object'"))
+    llm_server.responder = lambda body: answer(extraction(event()))
+    results = list(extract_many([ARTICLE, ARTICLE + " Again."], base_url=llm_server.base_url, model="m",
+                                use_cache=False, concurrency=1))
+    assert [(r.status, r.mode) for r in results] == [("ok", "json"), ("ok", "json")]
+    sent = [r.body.get("response_format") for r in llm_server.requests if r.path == CHAT_PATH]
+    assert sent[0]["type"] == "json_schema" and [s["type"] for s in sent[1:]] == ["json_object", "json_object"]

@@ -1,0 +1,332 @@
+"""The ``figures`` answer: a flat list a small model fills well, assembled into codebook events by code.
+
+Asked for the codebook's nested schema, a 1.5B model answers with valid but
+empty events. Asked for "each attack, and each figure with its kind, value,
+weapon, place and the words that state it", it lists real figures. Code then
+does what small models do badly and rules do well: it resolves the date
+words against the publication date, names places as the gazetteer does (and
+drops what is not a place), fixes a weapon's category from its model, reads
+a figure's qualifier and source from the article's own words, files tolls on
+the event or its place as the codebook says, and merges attacks that are one
+event (same attacker, target country and date).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any, Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+from extractor.articles import Article
+from extractor.grounding import EvidenceLocator
+from extractor.rules.damage import damage_categories
+from extractor.rules.dates import dateline_date, find_dates
+from extractor.rules.numbers import number_regex, parse_count
+from extractor.rules.places import find_places
+from extractor.rules.sources import find_source
+from extractor.rules.weapons import categories_of
+from extractor.schema import Attacker, DamageCategory, Role, WeaponCategory, grounded
+from extractor.vocabulary import canonical_model, canonical_source, model_category
+
+FigureKind = Literal["launched", "intercepted", "killed", "injured"]
+_DAMAGE = frozenset(get_args(DamageCategory))
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class FigureLine(_Answer):
+    """One figure the article states: a count of weapons or of people."""
+
+    kind: FigureKind
+    value: int = Field(ge=0, description="the number, as a number")
+    weapon: WeaponCategory | None = Field(default=None, description="for launched and intercepted")
+    model: str | None = Field(default=None, description="the weapon's model, if named")
+    place: str | None = Field(default=None, description="for killed and injured: where, if the article says")
+    quote: str = Field(description="the article's words that state the figure, copied exactly")
+
+    @field_validator("quote")
+    @classmethod
+    def _quote_in_article(cls, quote: str, info: ValidationInfo) -> str:
+        return grounded(quote, info)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind_word(cls, kind: Any) -> Any:
+        words = {"fired": "launched", "shot down": "intercepted", "downed": "intercepted", "dead": "killed",
+                 "wounded": "injured", "hurt": "injured"}
+        text = str(kind).strip().lower()
+        return words.get(text, text)
+
+    @field_validator("weapon", mode="before")
+    @classmethod
+    def _weapon_word(cls, weapon: Any) -> Any:
+        """A weapon named loosely ("drones", "Shahed") is taken as its category; an unknown one as none."""
+        if weapon is None or weapon in get_args(WeaponCategory):
+            return weapon
+        named = categories_of(str(weapon)) or _category_words(str(weapon))
+        return named[0][0] if named else None
+
+
+class AttackLine(_Answer):
+    """One attack: who struck whom, when (in the article's words), where, and its figures."""
+
+    @field_validator("attacker", mode="before")
+    @classmethod
+    def _side(cls, attacker: Any) -> Any:
+        text = str(attacker).lower()
+        return "Russia" if "russia" in text else "Ukraine" if "ukrain" in text else "unknown"
+
+    @field_validator("role", mode="before")
+    @classmethod
+    def _role(cls, role: Any) -> Any:
+        return "background" if str(role).strip().lower() == "background" else "main"
+
+    attacker: Attacker
+    target: str = Field(default="Ukraine", description="the country attacked")
+    when: str | None = Field(default=None, description="the article's words for the date")
+    role: Role = Field(default="main", description="main for the news; background for an earlier attack")
+    places: list[str] = Field(default_factory=list, description="cities, districts or regions hit")
+    weapons: list[str] = Field(default_factory=list, description="weapons named without a count")
+    figures: list[FigureLine] = Field(default_factory=list)
+    damage: list[str] = Field(default_factory=list, description="what was damaged")
+
+
+class Figures(_Answer):
+    """Every attack the article describes, with every figure it states."""
+
+    attacks: list[AttackLine] = Field(default_factory=list)
+
+
+class FiguresFormat:
+    """The figures answer format: asked for ``Figures``, assembled into codebook events."""
+
+    name = "figures"
+
+    @property
+    def response_model(self) -> type[BaseModel]:
+        from extractor.llm.structured import checked
+
+        return checked(Figures)
+
+    def assemble(self, parsed: Any, question: Any) -> dict[str, Any]:
+        return assemble(parsed, question.article)
+
+
+def assemble(answer: Figures, article: Article) -> dict[str, Any]:
+    """Codebook events (as JSON) from a figures answer about ``article``."""
+    reference = dateline_date(article.text, article.published) or article.published
+    text = _Text(article.text)
+    events: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    for attack in answer.attacks:
+        event = _Event(attack, reference, text)
+        if not event.worth_recording():
+            continue
+        key = (attack.attacker, event.target, event.date)
+        if key in events:
+            events[key] = _merge(events[key], event.to_json())
+        else:
+            events[key] = event.to_json()
+    return {"events": list(events.values())}
+
+
+class _Text:
+    """The article, for finding where a quote sits and which sentence holds it."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.locator = EvidenceLocator(text)
+
+    def sentence_of(self, quote: str) -> str:
+        span = self.locator.find(quote)
+        if span is None:
+            return quote
+        start = max((m.end() for m in _SENTENCE_END.finditer(self.text, 0, span[0])), default=0)
+        end_match = _SENTENCE_END.search(self.text, span[1])
+        return self.text[start: end_match.start() if end_match else len(self.text)]
+
+
+def place_of(name: str) -> dict[str, Any] | None:
+    """A place as the codebook names it, if the gazetteer knows it."""
+    found = find_places(name)
+    if not found:
+        return None
+    mention = found[0]
+    region = mention.region if mention.kind != "region" else None
+    return {"name": mention.name, "kind": mention.kind, "region": region, "killed": None, "injured": None}
+
+
+def resolve_date(words: str | None, reference: dt.date | None) -> str | None:
+    """The calendar date of the article's date words, resolved against its publication date."""
+    if not words:
+        return None
+    for mention in find_dates(words, reference):
+        if mention.date is not None:
+            return mention.date.isoformat()
+    return None
+
+
+def read_count(quote: str, value: int) -> tuple[int, str] | None:
+    """The (value, qualifier) a quote states for ``value``; vague words ("dozens") become the codebook's."""
+    parsed = (parse_count(m.group("qual"), m.group("num")) for m in re.finditer(number_regex(), quote))
+    counts = [c for c in parsed if c is not None]
+    for count in counts:
+        if count.value == value:
+            return count.value, count.qualifier
+    if len(counts) == 1:  # the model's number is a misreading of the only number there
+        return counts[0].value, counts[0].qualifier
+    return None
+
+
+class _Event:
+    """One attack line on its way to a codebook event."""
+
+    def __init__(self, attack: AttackLine, reference: dt.date | None, text: _Text) -> None:
+        self.attack, self.text = attack, text
+        self.target = _country(attack.target)
+        self.date = resolve_date(attack.when, reference)
+        self.places: dict[str, dict[str, Any]] = {}
+        for name in attack.places + [f.place for f in attack.figures if f.place]:
+            self._place(name)
+        self.weapons: dict[tuple[str, str | None], dict[str, Any]] = {}
+        self.tolls: dict[str, list[dict[str, Any]]] = {"killed": [], "injured": []}
+        for figure in attack.figures:
+            self._add(figure)
+        for name in attack.weapons:
+            for category, model in categories_of(name) or _category_words(name):
+                self.weapons.setdefault((category, model), _weapon(category, model))
+
+    def _place(self, name: str) -> dict[str, Any] | None:
+        place = place_of(name)
+        if place is None:
+            return None
+        return self.places.setdefault(place["name"], place)
+
+    def _figure(self, figure: FigureLine) -> dict[str, Any] | None:
+        count = read_count(figure.quote, figure.value)
+        if count is None:
+            return None
+        source = find_source(self.text.sentence_of(figure.quote))
+        return {"value": count[0], "qualifier": count[1], "source": canonical_source(source) if source else None,
+                "evidence": figure.quote}
+
+    def _add(self, figure: FigureLine) -> None:
+        made = self._figure(figure)
+        if made is None:
+            return
+        if figure.kind in ("killed", "injured"):
+            place = self._place(figure.place) if figure.place else None
+            if place is not None:
+                place[figure.kind] = _larger(place[figure.kind], made)
+            else:
+                self.tolls[figure.kind].append(made)
+            return
+        for key in _weapon_keys(figure):
+            entry = self.weapons.setdefault(key, _weapon(*key))
+            entry[figure.kind] = entry[figure.kind] or made
+
+    def worth_recording(self) -> bool:
+        tolls = any(self.tolls.values()) or any(p["killed"] or p["injured"] for p in self.places.values())
+        return bool(self.places or self.weapons or tolls)
+
+    def to_json(self) -> dict[str, Any]:
+        places = list(self.places.values())
+        killed, injured = (_event_toll(self.tolls[k], places, k) for k in ("killed", "injured"))
+        return {
+            "role": self.attack.role, "attacker": self.attack.attacker, "target_country": self.target,
+            "date": self.date, "date_text": self.attack.when or None, "weapons": list(self.weapons.values()),
+            "killed": killed, "injured": injured, "places": places, "damage": _damage(self.attack.damage),
+            "summary": _summary(self.attack.attacker, self.target, places, self.date),
+        }
+
+
+def _country(target: str) -> str:
+    words = target.strip()
+    for country in ("Ukraine", "Russia"):
+        if country.lower() in words.lower():
+            return country
+    found = find_places(words)
+    if found:
+        return found[0].country
+    return words.title() or "Ukraine"
+
+
+def _weapon(category: str, model: str | None) -> dict[str, Any]:
+    return {"category": category, "model": model, "launched": None, "intercepted": None}
+
+
+def _weapon_keys(figure: FigureLine) -> list[tuple[str, str | None]]:
+    """The (category, model) a weapon figure counts: a named model fixes its category."""
+    if figure.model:
+        canonical = canonical_model(figure.model)
+        if canonical is not None:
+            return [(model_category(canonical) or "missile", canonical)]
+        named = categories_of(figure.model)
+        if named:
+            return named[:1]
+    if figure.weapon is not None:
+        return [(figure.weapon, None)]
+    return _category_words(figure.quote)[:1]
+
+
+_CATEGORY_WORDS = (
+    (r"cruise missile", "cruise_missile"), (r"ballistic missile", "ballistic_missile"), (r"drone|uav", "drone"),
+    (r"guided (?:aerial )?bomb|glide bomb", "guided_bomb"), (r"rocket|mlrs", "rocket"),
+    (r"artillery|shell|mortar", "artillery"), (r"missile", "missile"),
+)
+
+
+def _category_words(words: str) -> list[tuple[str, str | None]]:
+    folded = words.lower()
+    found: list[tuple[str, str | None]] = [(c, None) for pattern, c in _CATEGORY_WORDS if re.search(pattern, folded)]
+    return found[:1]
+
+
+def _larger(current: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Of two tolls for one thing, the larger: articles update tolls upward."""
+    return new if current is None or new["value"] > current["value"] else current
+
+
+def _event_toll(candidates: list[dict[str, Any]], places: list[dict[str, Any]], kind: str) -> dict[str, Any] | None:
+    """The whole attack's toll; with one place only, a toll given for that place is the event's too."""
+    toll = None
+    for candidate in candidates:
+        toll = _larger(toll, candidate)
+    if toll is None and len(places) == 1:
+        toll = places[0][kind]
+    return toll
+
+
+def _damage(words: list[str]) -> list[str]:
+    found: list[str] = []
+    for word in words:
+        name = word.strip().lower()
+        for category in [name] if name in _DAMAGE else damage_categories(word):
+            if category not in found:
+                found.append(category)
+    return found
+
+
+def _summary(attacker: str, target: str, places: list[dict[str, Any]], date: str | None) -> str:
+    where = ", ".join(p["name"] for p in places[:3]) or target
+    who = "An unknown attacker" if attacker == "unknown" else attacker
+    when = f" on {date}" if date else ""
+    return f"{who} struck {where} in {target}{when}."
+
+
+def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two attack lines that are one event: places, weapons, tolls and damage joined, the first's kept on a clash."""
+    names = {p["name"] for p in first["places"]}
+    places = first["places"] + [p for p in second["places"] if p["name"] not in names]
+    keys = {(w["category"], w["model"]) for w in first["weapons"]}
+    weapons = first["weapons"] + [w for w in second["weapons"] if (w["category"], w["model"]) not in keys]
+    damage = first["damage"] + [d for d in second["damage"] if d not in first["damage"]]
+    merged = {**first, "places": places, "weapons": weapons, "damage": damage,
+              "killed": first["killed"] or second["killed"], "injured": first["injured"] or second["injured"]}
+    merged["summary"] = _summary(first["attacker"], first["target_country"], places, first["date"])
+    return merged
+

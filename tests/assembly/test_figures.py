@@ -1,0 +1,110 @@
+"""The figures answer assembled into codebook events: dates, places, weapons, tolls, qualifiers, sources."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from extractor.articles import Article
+from extractor.assembly.draft import render_draft
+from extractor.assembly.figures import Figures, assemble, read_count, resolve_date
+from extractor.grounding import ArticleChecks, validate_extraction
+from extractor.rules import extract_rules
+
+TEXT = (
+    "KYIV, Nov. 19 - Russia launched around 120 drones and three Kh-101 missiles at Ukraine overnight, "
+    "the Ukrainian Air Force said. Air defences shot down 100 drones. Two people were killed in Kharkiv, "
+    "where an apartment block was hit. At least five people were injured in Odesa.\n"
+    "Ukrainian drones struck an oil refinery in Ryazan on Monday, the governor said."
+)
+ARTICLE = Article(id="a", text=TEXT, published=dt.date(2024, 11, 19))
+
+
+def line(kind: str, value: int, quote: str, **extra: Any) -> dict[str, Any]:
+    return {"kind": kind, "value": value, "quote": quote, **extra}
+
+
+def figures(*attacks: dict[str, Any]) -> Figures:
+    return Figures.model_validate({"attacks": list(attacks)}, context=ArticleChecks.of(TEXT).context)
+
+
+def test_an_answer_becomes_valid_grounded_codebook_events() -> None:
+    answer = figures({
+        "attacker": "Russia", "target": "Ukraine", "when": "overnight", "places": ["Kharkiv", "Odessa"],
+        "damage": ["apartment block"],
+        "figures": [
+            line("launched", 120, "launched around 120 drones", weapon="drone"),
+            line("launched", 3, "three Kh-101 missiles", weapon="missile", model="X-101"),
+            line("intercepted", 100, "Air defences shot down 100 drones", weapon="drones"),
+            line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv"),
+            line("injured", 5, "At least five people were injured in Odesa", place="Odesa"),
+        ],
+    })
+    (event,) = validate_extraction(assemble(answer, ARTICLE), ArticleChecks.of(TEXT)).events
+    assert (event.attacker, event.target_country, event.date, event.date_text) == (
+        "Russia", "Ukraine", "2024-11-19", "overnight")
+    weapons = {(w.category, w.model): w for w in event.weapons}
+    drone = weapons[("drone", None)]
+    assert drone.launched is not None and drone.launched.qualifier == "approximately"
+    assert drone.launched.source == "Ukrainian Air Force"
+    assert drone.intercepted is not None and drone.intercepted.value == 100
+    assert weapons[("cruise_missile", "Kh-101")].launched.value == 3  # type: ignore[union-attr]  # the model fixes it
+    places = {p.name: p for p in event.places}
+    assert set(places) == {"Kharkiv", "Odesa"}  # Odessa named as the codebook spells it
+    assert places["Kharkiv"].killed.value == 2  # type: ignore[union-attr]
+    assert places["Odesa"].injured.qualifier == "at_least"  # type: ignore[union-attr]
+    assert event.killed is None  # a toll tied to one of two places stays on the place
+    assert event.damage == ["residential"]
+
+
+def test_attacks_of_one_event_are_merged_and_other_sides_kept_apart() -> None:
+    answer = figures(
+        {"attacker": "Russia", "when": "overnight", "places": ["Kharkiv"],
+         "figures": [line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv")]},
+        {"attacker": "Russian forces", "when": "overnight", "places": ["Odesa"], "figures": []},
+        {"attacker": "Ukraine", "target": "Russia", "when": "on Monday", "places": ["Ryazan"], "role": "background",
+         "weapons": ["drones"], "damage": ["oil refinery"]},
+    )
+    events = assemble(answer, ARTICLE)["events"]
+    assert [(e["attacker"], e["target_country"], e["date"]) for e in events] == [
+        ("Russia", "Ukraine", "2024-11-19"), ("Ukraine", "Russia", "2024-11-18")]
+    assert [p["name"] for p in events[0]["places"]] == ["Kharkiv", "Odesa"]
+    assert events[1]["damage"] == ["fuel"] and events[1]["weapons"][0]["category"] == "drone"
+
+
+def test_a_single_place_toll_is_also_the_events_and_unknown_places_are_dropped() -> None:
+    answer = figures({"attacker": "Russia", "when": "overnight", "places": ["Kharkiv", "the central square"],
+                      "figures": [line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv")]})
+    (event,) = assemble(answer, ARTICLE)["events"]
+    assert [p["name"] for p in event["places"]] == ["Kharkiv"]
+    assert event["killed"]["value"] == 2
+
+
+def test_a_figure_whose_quote_does_not_state_it_is_dropped_and_an_attack_with_nothing_too() -> None:
+    answer = figures({"attacker": "Russia", "when": "overnight",
+                      "figures": [line("launched", 7, "Air defences shot down 100 drones", weapon="drone")]})
+    assert read_count("Air defences shot down 100 drones", 7) == (100, "exact")  # the only number: a misreading
+    two_numbers = figures({"attacker": "Russia", "when": "overnight", "places": [],
+                           "figures": [line("launched", 7, "around 120 drones and three Kh-101 missiles")]})
+    assert assemble(two_numbers, ARTICLE)["events"] == []
+    assert assemble(answer, ARTICLE)["events"][0]["weapons"][0]["launched"]["value"] == 100
+
+
+def test_near_miss_quotes_are_snapped_to_the_articles_words() -> None:
+    answer = figures({"attacker": "Russia", "places": ["Kharkiv"],
+                      "figures": [line("killed", 2, "two people were killed in kharkiv.", place="Kharkiv")]})
+    assert answer.attacks[0].figures[0].quote == "Two people were killed in Kharkiv"
+
+
+def test_dates_resolve_against_the_publication_date() -> None:
+    assert resolve_date("Monday", dt.date(2024, 11, 19)) == "2024-11-18"
+    assert resolve_date("overnight into Friday", dt.date(2025, 11, 14)) == "2025-11-14"
+    assert resolve_date(None, dt.date(2024, 11, 19)) is None and resolve_date("recently", None) is None
+
+
+def test_the_rules_draft_round_trips_through_the_figures_shape() -> None:
+    rules = extract_rules(TEXT, ARTICLE.published)
+    draft = Figures.model_validate_json(render_draft(rules), context=ArticleChecks.of(TEXT).context)
+    again = validate_extraction(assemble(draft, ARTICLE), ArticleChecks.of(TEXT))
+    assert [(e.attacker, e.target_country, e.date) for e in again.events] == [
+        (e.attacker, e.target_country, e.date) for e in rules.events]
