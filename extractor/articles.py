@@ -3,14 +3,21 @@
 A bad input never stops a batch: ``read_articles`` yields an ``InputError``
 in the article's place and moves on, and the pipeline records it.
 
-Decoding policy: files must be UTF-8 (a BOM is dropped). Invalid UTF-8 or NUL
-bytes make the input an error naming the file, rather than text silently
-altered by replacement characters that evidence could then not match.
-Zero-width characters are removed from article text, NUL from JSONL text.
+Decoding policy. HTML is decoded as browsers do: a byte-order mark, else the
+charset the page declares (``<meta charset>``, ``http-equiv``), else UTF-8
+if it is valid, else charset-normalizer's detection (news sites in Ukraine
+and Russia still serve windows-1251); the encoding used is noted on the
+article and in its record. Plain text is UTF-8 unless ``--encoding`` says
+otherwise. Undecodable bytes or NUL bytes make the input an error naming the
+file, rather than text silently altered by replacement characters that
+evidence could then not match. JSONL is UTF-8 (its "html" is already
+text). Zero-width characters are removed from article text, NUL from JSONL
+text.
 """
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import json
 import re
@@ -39,6 +46,7 @@ class Article:
     url: str | None = None
     source: str | None = None
     origin: str = ""
+    encoding: str | None = None
 
 
 def parse_date(value: object, origin: str) -> dt.date | None:
@@ -67,21 +75,63 @@ def html_to_text(html: str) -> str:
     return text or ""
 
 
-def decode(data: bytes, origin: str) -> str:
-    """UTF-8 text of a file's bytes, or an InputError saying what is wrong."""
-    if b"\x00" in data:
-        raise InputError(f"{origin}: looks binary (NUL bytes); give a UTF-8 text, HTML or JSONL file")
+_BOMS = ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
+_DECLARED = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# What the HTML standard reads these labels as (WHATWG Encoding): pages labelled
+# Latin-1 are decoded as windows-1252, a superset browsers use in its place.
+_HTML_LABELS = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "us-ascii": "cp1252",
+                "ascii": "cp1252", "iso8859-1": "cp1252", "l1": "cp1252"}
+
+
+def decode(data: bytes, origin: str, encoding: str = "utf-8") -> str:
+    """The text of a file's bytes in ``encoding`` (UTF-8 by default), or an InputError saying what is wrong."""
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{origin}: looks binary (NUL bytes); give a text, HTML or JSONL file")
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(codec)
     except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{origin}: not valid UTF-8 (byte {exc.start}); re-save the file as UTF-8"
-        ) from None
+        hint = "re-save the file as UTF-8, or give its encoding with --encoding" if codec == "utf-8-sig" else (
+            "check --encoding")
+        raise InputError(f"{origin}: not valid {encoding} (byte {exc.start}); {hint}") from None
+    except LookupError:
+        raise InputError(f"{origin}: unknown encoding {encoding!r}; give one Python knows (e.g. cp1251)") from None
+
+
+def decode_html(data: bytes, origin: str, encoding: str | None = None) -> tuple[str, str]:
+    """An HTML page's text and the encoding it was read in: BOM, declared charset, UTF-8, then detection."""
+    chosen = encoding or _html_encoding(data)
+    return decode(data, origin, chosen), chosen
+
+
+def _html_encoding(data: bytes) -> str:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    declared = _DECLARED.search(data[:4096])
+    if declared:
+        label = declared.group(1).decode("ascii", "replace").strip().lower()
+        label = _HTML_LABELS.get(label, label)
+        try:
+            return codecs.lookup(label).name
+        except LookupError:
+            pass  # a label no codec knows: read the bytes instead
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    return best.encoding if best is not None else "utf-8"
 
 
 def make_article(
     *, id: str, text: str, origin: str, published: dt.date | None, **meta: str | None
 ) -> Article:
+    # meta: title, url, source, and the encoding a file was read in
     """An article from cleaned text, refusing empty ones before any model sees them."""
     cleaned = clean_text(text)
     if not cleaned:
@@ -89,17 +139,21 @@ def make_article(
     return Article(id=id, text=cleaned, published=published, origin=origin, **meta)
 
 
-def read_file(path: Path, published: dt.date | None) -> Iterator[Article | InputError]:
+def read_file(path: Path, published: dt.date | None, encoding: str | None = None) -> Iterator[Article | InputError]:
     """Articles from one file, by suffix: JSONL records, HTML, or plain text."""
     origin = str(path)
     try:
         if path.suffix.lower() in JSONL_SUFFIXES:
             yield from read_jsonl(decoded_lines(path), origin, published)
             return
-        text = decode(path.read_bytes(), origin)
+        data = path.read_bytes()
         if path.suffix.lower() in HTML_SUFFIXES:
-            text = html_to_text(text)
-        yield make_article(id=path.stem, text=text, origin=origin, published=published)
+            page, used = decode_html(data, origin, encoding)
+            text = html_to_text(page)
+        else:
+            used = encoding or "utf-8"
+            text = decode(data, origin, used)
+        yield make_article(id=path.stem, text=text, origin=origin, published=published, encoding=used)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         yield InputError(f"{origin}: cannot be read ({reason}); check the path", article_id=path.stem)
@@ -163,18 +217,24 @@ def record_to_article(
     """
     if default_id is not None and record.get("id") in (None, ""):
         record = {**record, "id": default_id}
-    if not isinstance(record.get("id"), (str, int)) or record.get("id") == "":
+    raw_id = record.get("id")
+    if raw_id is None or raw_id == "":
         raise InputError(f"{where}: the record has no \"id\"; add one")
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        raise InputError(f"{where}: \"id\" is {_kind(raw_id)}; give a string or a whole number")
+    article_id = str(raw_id)
+    for key in ("text", "html", "published", "title", "url", "source"):
+        value = record.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{where}: \"{key}\" is {_kind(value)}, not a string; give it as a JSON string",
+                             article_id=article_id)
     body = record.get("text")
-    if not isinstance(body, str) and isinstance(record.get("html"), str):
+    if body is None and record.get("html") is not None:
         body = html_to_text(record["html"])
-    if not isinstance(body, str):
-        raise InputError(
-            f"{where}: the record has no \"text\" or \"html\"; add the article's text",
-            article_id=str(record["id"]),
-        )
-    meta = {k: _str_or_none(record.get(k)) for k in ("title", "url", "source")}
-    article_id = str(record["id"])
+    if body is None:
+        raise InputError(f"{where}: the record has no \"text\" or \"html\"; add the article's text",
+                         article_id=article_id)
+    meta = {k: record.get(k) for k in ("title", "url", "source")}
     try:
         date = parse_date(record.get("published"), where) or published
         return make_article(id=article_id, text=body, origin=where, published=date, **meta)
@@ -183,8 +243,13 @@ def record_to_article(
         raise
 
 
-def _str_or_none(value: object) -> str | None:
-    return None if value is None else str(value)
+def _kind(value: object) -> str:
+    """A JSON value's type, as a user would name it."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return f"a number ({value})"
+    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
 
 
 def iter_paths(path: Path) -> Iterator[Path]:
@@ -196,7 +261,7 @@ def iter_paths(path: Path) -> Iterator[Path]:
 
 
 def read_articles(
-    inputs: Iterable[str], published: dt.date | None = None
+    inputs: Iterable[str], published: dt.date | None = None, encoding: str | None = None
 ) -> Iterator[Article | InputError]:
     """Every article named by ``inputs`` (files, directories, ``-`` for stdin).
 
@@ -205,7 +270,7 @@ def read_articles(
     ids are kept, a few dozen bytes an article.
     """
     seen: set[str] = set()
-    for item in _read_all(inputs, published):
+    for item in _read_all(inputs, published, encoding):
         if isinstance(item, Article):
             if item.id in seen:
                 item = InputError(f"{item.origin}: id {item.id!r} repeats an earlier article's; ids must be unique")
@@ -214,26 +279,27 @@ def read_articles(
         yield item
 
 
-def _read_all(inputs: Iterable[str], published: dt.date | None) -> Iterator[Article | InputError]:
+def _read_all(inputs: Iterable[str], published: dt.date | None,
+              encoding: str | None) -> Iterator[Article | InputError]:
     for name in inputs:
         if name == "-":
-            yield from read_stdin(published)
+            yield from read_stdin(published, encoding)
             continue
         path = Path(name)
         if path.is_dir():
             for child in iter_paths(path):
-                yield from read_file(child, published)
+                yield from read_file(child, published, encoding)
         elif not path.exists():
             yield InputError(f"{name}: no such file or directory; check the path")
         else:
-            yield from read_file(path, published)
+            yield from read_file(path, published, encoding)
 
 
-def read_stdin(published: dt.date | None) -> Iterator[Article | InputError]:
+def read_stdin(published: dt.date | None, encoding: str | None = None) -> Iterator[Article | InputError]:
     """Standard input: JSONL when its first character opens an object, else one article."""
     data = sys.stdin.buffer.read()
     try:
-        text = decode(data, "<stdin>")
+        text = decode(data, "<stdin>", encoding or "utf-8")
     except InputError as exc:
         yield exc
         return

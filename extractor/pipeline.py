@@ -66,6 +66,7 @@ class ExtractionResult:
     seconds: float = 0.0
     reason: Reason | None = None
     mode: str | None = None
+    encoding: str | None = None  # how the input file was decoded, when it was a file
 
     @property
     def events(self) -> list[Any]:
@@ -84,6 +85,7 @@ class ExtractionResult:
             "cached": self.cached,
             "seconds": round(self.seconds, 3),
             "mode": self.mode,
+            "encoding": self.encoding,
         }
 
 
@@ -159,8 +161,14 @@ class Extractor:
 
     async def extract(self, article: Article) -> ExtractionResult:
         """One article's result; only a FatalModelError escapes."""
+        result = await self._extract(article)
+        result.encoding = article.encoding
+        return result
+
+    async def _extract(self, article: Article) -> ExtractionResult:
         started = time.perf_counter()
         try:
+            self._check_length(article)
             if self.settings.is_rules:
                 return self.result(article.id, "ok", started, extraction=self._rules(article))
             return await self._extract_llm(article, started)
@@ -168,6 +176,15 @@ class Extractor:
             raise
         except ModelError as exc:
             return self.failure(article.id, exc, started)
+
+    def _check_length(self, article: Article) -> None:
+        """The input-size guard, for every model: an article past --max-input-tokens is not read."""
+        estimate = self.prompt_tokens(article) if self.prompt else approx_tokens(len(article.text))
+        if estimate > self.settings.max_input_tokens:
+            raise ContextLengthError(
+                f"the article is about {estimate} tokens, more than --max-input-tokens "
+                f"{self.settings.max_input_tokens}; split it into parts"
+            )
 
     def _rules(self, article: Article) -> Extraction:
         from extractor.rules import extract_rules
@@ -233,12 +250,6 @@ class Extractor:
             self.cache.set(question.cache_key, entry)
 
     async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
-        estimate = self.prompt_tokens(article)
-        if estimate > self.settings.max_input_tokens:
-            raise ContextLengthError(
-                f"the article is about {estimate} tokens, more than --max-input-tokens "
-                f"{self.settings.max_input_tokens}; split it into parts"
-            )
         question = self.question(article)
         hit = self.cached(article, question)
         if hit is not None:

@@ -19,9 +19,11 @@ from typing import Any, TextIO
 
 from extractor.articles import Article, read_articles
 from extractor.clock import REAL_CLOCK, Clock
-from extractor.errors import InputError
+from extractor.errors import InputError, OutputError
+from extractor.output.lock import output_lock
 from extractor.output.records import RecordWriter
 from extractor.output.resume import done_ids
+from extractor.output.sink import FileSink
 from extractor.pipeline import AnswerSource, ExtractionResult, extract_stream
 from extractor.settings import Settings
 
@@ -38,6 +40,10 @@ class RunSummary:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: int = 0
+
+    @property
+    def written(self) -> int:
+        return sum(self.statuses.values())
 
     def add(self, result: ExtractionResult) -> None:
         self.statuses[result.status] += 1
@@ -70,10 +76,11 @@ def run_extract(
     settings: Settings,
     *,
     published: dt.date | None = None,
+    encoding: str | None = None,
     **options: Any,
 ) -> RunSummary:
     """Extract from every input (files, directories, ``-``), writing each record as soon as it is done."""
-    return run_articles(read_articles(inputs, published), settings, **options)
+    return run_articles(read_articles(inputs, published, encoding), settings, **options)
 
 
 def run_articles(
@@ -95,38 +102,54 @@ def run_articles(
     warn = warn or (lambda message: print(message, file=sys.stderr))
     summary = RunSummary()
     resumable = output is not None and fmt == "jsonl"
-    skip = done_ids(output, retry_errors) if resumable and output else set()
-    summary.skipped = len(skip)
 
     def on_input_error(error: InputError) -> None:
         summary.input_errors += 1
         warn(f"error: {error}")
 
-    stream = extract_stream(items, settings, skip_ids=skip, on_input_error=on_input_error, source=source, clock=clock)
-    with _open_output(output, resumable, stdout) as handle:
-        writer = RecordWriter(handle, fmt)
-        try:
-            asyncio.run(_drain(stream, summary, writer))
-        finally:
-            writer.close()
+    with _held(output):
+        skip = done_ids(output, retry_errors) if resumable and output else set()
+        summary.skipped = len(skip)
+        stream = extract_stream(items, settings, skip_ids=skip, on_input_error=on_input_error, source=source,
+                                clock=clock)
+        with _open_output(output, resumable, stdout) as handle:
+            writer = RecordWriter(handle, fmt)
+            try:
+                asyncio.run(_drain(stream, summary, writer))
+                writer.close()
+            except OutputError as exc:
+                raise OutputError(f"{exc}; {summary.written} records of this run are safely written; fix that "
+                                  f"(free space, permissions) and rerun with the same --output to resume") from None
     return summary
 
 
 @contextmanager
-def _open_output(output: Path | None, append: bool, stdout: TextIO | None) -> Iterator[TextIO]:
+def _held(output: Path | None) -> Iterator[None]:
+    """The output's lock for the whole run (resume included): one writer per file."""
+    if output is None:
+        yield
+        return
+    with output_lock(output):
+        yield
+
+
+@contextmanager
+def _open_output(output: Path | None, append: bool, stdout: TextIO | None) -> Iterator[Any]:
     if output is None:
         yield stdout or sys.stdout
         return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    with output.open("a" if append else "w", encoding="utf-8", newline="") as handle:
-        yield handle
+    sink = FileSink(output, append=append)
+    try:
+        yield sink
+    finally:
+        sink.close()
 
 
 async def _drain(stream: Any, summary: RunSummary, writer: RecordWriter) -> None:
     with _progress() as advance:
         async for result in stream:
-            summary.add(result)
             writer.write(result.to_record())
+            summary.add(result)
             advance(result)
 
 

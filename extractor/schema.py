@@ -65,6 +65,14 @@ def _check(info: ValidationInfo, name: str) -> Callable[[str], Any] | None:
     return context.get(name) if isinstance(context, Mapping) else None
 
 
+def snapped(evidence: str, info: ValidationInfo) -> str:
+    """``evidence`` as the article words it: the article's words for a near miss, else unchanged."""
+    check, snap = _check(info, EVIDENCE_CHECK), _check(info, EVIDENCE_SNAP)
+    if check is None or check(evidence) or snap is None:
+        return evidence
+    return str(snap(evidence) or evidence)
+
+
 def grounded(evidence: str, info: ValidationInfo) -> str:
     """``evidence`` if the article holds it, else the article's words for a near miss, else a ValueError.
 

@@ -40,6 +40,9 @@ _TOOL_CALLING_HOSTS = ("api.openai.com", "openai.azure.com", "openrouter.ai")
 # one in flight, and a timeout that only a hung server reaches.
 LOCAL_TIMEOUT = 900.0
 LOCAL_INPUT_TOKENS = 10_000  # what fits the managed llama.cpp server's 16k context beside the answer
+# At 10 tokens a second an answer of 4,096 tokens takes 7 minutes: on a CPU server a
+# small model that falls into repeating itself is cut off at 2,048 (about 3 minutes).
+LOCAL_ANSWER_TOKENS = 2048
 
 
 @dataclass(frozen=True)
@@ -114,11 +117,13 @@ def server_defaults(model: str, base_url: str | None) -> dict[str, Any]:
     A managed llama.cpp server is asked in JSON mode (it refuses json_schema);
     any other local server starts with json_schema and falls back if refused.
     """
+    local = {"timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_tokens": LOCAL_ANSWER_TOKENS}
     if model.startswith(LOCAL_PREFIXES):
-        return {"mode": "json", "timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_input_tokens": LOCAL_INPUT_TOKENS}
+        return {"mode": "json", "max_input_tokens": LOCAL_INPUT_TOKENS, **local}
     if model == RULES_MODEL or is_hosted(base_url):
-        return {"mode": choose_mode(base_url), "timeout": 60.0, "concurrency": 4, "max_input_tokens": 120_000}
-    return {"mode": "json_schema", "timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_input_tokens": 120_000}
+        return {"mode": choose_mode(base_url), "timeout": 60.0, "concurrency": 4, "max_input_tokens": 120_000,
+                "max_tokens": 4096}
+    return {"mode": "json_schema", "max_input_tokens": 120_000, **local}
 
 
 def resolve_settings(

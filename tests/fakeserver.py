@@ -292,6 +292,38 @@ class RequestBudget:
         return headers
 
 
+class WindowBudget:
+    """A strict requests-per-minute limit as providers quantize it: rpm/60 in any 1-second window.
+
+    A request that would be the (rpm/60 + 1)th within the last second gets a
+    429 whose Retry-After runs to the moment the oldest of them leaves the window.
+    """
+
+    def __init__(self, rpm: int, clock: Callable[[], float] = time.monotonic, window: float = 1.0) -> None:
+        self.rpm = rpm
+        self.window = window
+        self.per_window = max(1, int(rpm * window / 60))
+        self._clock = clock
+        self._sent: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def admit(self) -> tuple[bool, dict[str, str]]:
+        with self._lock:
+            now = self._clock()
+            while self._sent and self._sent[0] <= now - self.window:
+                self._sent.popleft()
+            admitted = len(self._sent) < self.per_window
+            if admitted:
+                self._sent.append(now)
+            headers = {
+                "x-ratelimit-limit-requests": str(self.rpm),
+                "x-ratelimit-remaining-requests": str(self.per_window - len(self._sent)),
+            }
+            if not admitted:
+                headers.update(_retry_headers(self._sent[0] + self.window - now, with_ms=True))
+            return admitted, headers
+
+
 # --------------------------------------------------------------------- replies
 
 
@@ -661,12 +693,15 @@ class FakeLLMServer:
         batch_step: float = 0.0,
         burst: int | None = None,
         port: int = 0,
+        limiter: Literal["bucket", "window"] = "bucket",
     ) -> None:
         self.model = model
         self.bind_port = port
         self.latency = latency
         self.responder = responder
-        self.budget = RequestBudget(rpm, burst=burst) if rpm else None
+        self.budget: RequestBudget | WindowBudget | None = None
+        if rpm:
+            self.budget = WindowBudget(rpm) if limiter == "window" else RequestBudget(rpm, burst=burst)
         self.stopping = threading.Event()
         self.batch = BatchAPI(self._complete_offline, self.stopping, batch_step)
         self._queue: deque[Spec] = deque()

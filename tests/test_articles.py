@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -132,3 +133,77 @@ def test_a_repeated_id_across_inputs_is_an_error_naming_it_and_nothing_is_lost(t
     assert result.exit_code == 2
     assert "repeats an earlier article's" in result.stderr and "b/story.txt" in result.stderr
     assert len(result.stdout.splitlines()) == 1
+
+
+# ---- encodings as the web has them, and typed record fields ---------------------------------
+
+UKRAINIAN = "Російські дрони атакували Харків уночі, загинули двоє людей."
+PAGE = "<html><head>{meta}<title>Удар</title></head><body><article><p>{text}</p><p>{more}</p></article></body></html>"
+MORE = "Drones struck Kharkiv overnight; two people were killed, the governor said."
+
+
+@pytest.mark.parametrize(
+    ("meta", "codec", "expected"),
+    [
+        ('<meta charset="windows-1251">', "cp1251", "cp1251"),
+        ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">', "cp1251", "cp1251"),
+        ("", "cp1251", None),  # undeclared: detected
+        ('<meta charset="utf-8">', "utf-8", "utf-8"),
+    ],
+)
+def test_html_is_decoded_by_its_declared_or_detected_charset(tmp_path: Path, meta: str, codec: str,
+                                                             expected: str | None) -> None:
+    page = PAGE.format(meta=meta, text=UKRAINIAN, more=MORE)
+    (tmp_path / "page.html").write_bytes(page.encode(codec))
+    (article,) = list(read_articles([str(tmp_path / "page.html")]))
+    assert isinstance(article, Article), article
+    assert UKRAINIAN in article.text and MORE in article.text
+    assert article.encoding == (expected or "cp1251")
+
+
+def test_latin1_declared_html_extracts_as_browsers_read_it(tmp_path: Path) -> None:
+    text = "Les frappes ont touché Kharkiv; « deux morts », a déclaré le gouverneur."
+    page = PAGE.format(meta='<meta charset="iso-8859-1">', text=text, more=MORE)
+    (tmp_path / "fr.html").write_bytes(page.encode("latin-1"))
+    (article,) = list(read_articles([str(tmp_path / "fr.html")]))
+    assert isinstance(article, Article) and text in article.text and article.encoding == "cp1252"
+
+
+def test_the_record_notes_the_encoding_used(tmp_path: Path) -> None:
+    page = PAGE.format(meta='<meta charset="windows-1251">', text=UKRAINIAN, more=MORE)
+    (tmp_path / "page.html").write_bytes(page.encode("cp1251"))
+    result = CliRunner().invoke(main, ["extract", str(tmp_path / "page.html"), "-m", "rules"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["encoding"] == "cp1251"
+
+
+def test_plain_text_is_utf8_unless_told_and_undecodable_text_is_still_an_error(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(UKRAINIAN.encode("cp1251"))
+    (bad,) = list(read_articles([str(tmp_path / "a.txt")]))
+    assert isinstance(bad, InputError) and "not valid utf-8" in str(bad) and "--encoding" in str(bad)
+    (good,) = list(read_articles([str(tmp_path / "a.txt")], encoding="cp1251"))
+    assert isinstance(good, Article) and good.text == UKRAINIAN and good.encoding == "cp1251"
+    (unknown,) = list(read_articles([str(tmp_path / "a.txt")], encoding="klingon"))
+    assert isinstance(unknown, InputError) and "unknown encoding" in str(unknown)
+
+
+@pytest.mark.parametrize(
+    ("record", "said"),
+    [
+        ({"id": "a", "text": 123}, '"text" is a number (123), not a string'),
+        ({"id": "a", "html": ["<p>x</p>"]}, '"html" is a list, not a string'),
+        ({"id": 1.5, "text": "x"}, '"id" is a number (1.5); give a string or a whole number'),
+        ({"id": True, "text": "x"}, '"id" is true/false'),
+        ({"id": "a", "text": "x", "published": 20240101}, '"published" is a number'),
+        ({"id": "a", "text": "x", "title": {"en": "t"}}, '"title" is an object'),
+    ],
+)
+def test_a_record_field_of_the_wrong_type_is_a_one_line_error_with_its_line(
+    tmp_path: Path, record: dict[str, Any], said: str
+) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(json.dumps({"id": "ok", "text": "Drones hit Sumy."}) + "\n" + json.dumps(record) + "\n")
+    items = list(read_articles([str(path)]))
+    assert isinstance(items[0], Article)
+    error = items[1]
+    assert isinstance(error, InputError) and str(error).startswith(f"{path}:2: ") and said in str(error)

@@ -8,7 +8,10 @@ words against the publication date, names places as the gazetteer does (and
 drops what is not a place), fixes a weapon's category from its model, reads
 a figure's qualifier and source from the article's own words, files tolls on
 the event or its place as the codebook says, and merges attacks that are one
-event (same attacker, target country and date).
+event (same attacker, target country and date). What a small model lists
+worst, the damage categories (shown the closed list, it copies the list),
+and a date it cannot resolve, come from the offline model's reading of the
+same attack (same attacker and target country) when it has one.
 """
 
 from __future__ import annotations
@@ -20,18 +23,21 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from extractor.articles import Article
-from extractor.grounding import EvidenceLocator
+from extractor.grounding import EvidenceLocator, evidence_checker
 from extractor.rules.damage import damage_categories
 from extractor.rules.dates import dateline_date, find_dates
 from extractor.rules.numbers import number_regex, parse_count
 from extractor.rules.places import find_places
 from extractor.rules.sources import find_source
 from extractor.rules.weapons import categories_of
-from extractor.schema import Attacker, DamageCategory, Role, WeaponCategory, grounded
+from extractor.rules import extract_rules
+from extractor.schema import AttackEvent, Attacker, DamageCategory, Role, WeaponCategory, snapped
 from extractor.vocabulary import canonical_model, canonical_source, model_category
 
 FigureKind = Literal["launched", "intercepted", "killed", "injured"]
 _DAMAGE = frozenset(get_args(DamageCategory))
+MAX_NAMES = 12
+MAX_FIGURES = 40
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -52,7 +58,9 @@ class FigureLine(_Answer):
     @field_validator("quote")
     @classmethod
     def _quote_in_article(cls, quote: str, info: ValidationInfo) -> str:
-        return grounded(quote, info)
+        # Snapped when near, never refused: a figure whose quote is not in the article is
+        # dropped at assembly, which costs nothing, where a re-ask costs a minute on a CPU.
+        return snapped(quote, info)
 
     @field_validator("kind", mode="before")
     @classmethod
@@ -93,7 +101,34 @@ class AttackLine(_Answer):
     places: list[str] = Field(default_factory=list, description="cities, districts or regions hit")
     weapons: list[str] = Field(default_factory=list, description="weapons named without a count")
     figures: list[FigureLine] = Field(default_factory=list)
-    damage: list[str] = Field(default_factory=list, description="what was damaged")
+    damage: list[DamageCategory] = Field(default_factory=list, description="kinds of thing damaged")
+
+    @field_validator("places", "weapons", mode="before")
+    @classmethod
+    def _short_list(cls, names: Any) -> Any:
+        """Distinct names, at most MAX_NAMES: a small model caught in a loop repeats a list without end."""
+        if not isinstance(names, list):
+            return names
+        return list(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))[:MAX_NAMES]
+
+    @field_validator("damage", mode="before")
+    @classmethod
+    def _damage_words(cls, words: Any) -> Any:
+        """Damage as the closed list's categories; free words ("apartment block") are read as the rules read them."""
+        if not isinstance(words, list):
+            return words
+        found: list[str] = []
+        for word in words[:MAX_NAMES]:
+            name = str(word).strip().lower()
+            for category in [name] if name in _DAMAGE else damage_categories(name):
+                if category not in found:
+                    found.append(category)
+        return found
+
+    @field_validator("figures", mode="before")
+    @classmethod
+    def _few_figures(cls, figures: Any) -> Any:
+        return figures[:MAX_FIGURES] if isinstance(figures, list) else figures
 
 
 class Figures(_Answer):
@@ -118,12 +153,13 @@ class FiguresFormat:
 
 
 def assemble(answer: Figures, article: Article) -> dict[str, Any]:
-    """Codebook events (as JSON) from a figures answer about ``article``."""
+    """Codebook events (as JSON) from a figures answer about ``article``; figures not quoted from it are dropped."""
     reference = dateline_date(article.text, article.published) or article.published
     text = _Text(article.text)
+    rules = extract_rules(article.text, article.published).events
     events: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     for attack in answer.attacks:
-        event = _Event(attack, reference, text)
+        event = _Event(attack, reference, text, rules)
         if not event.worth_recording():
             continue
         key = (attack.attacker, event.target, event.date)
@@ -140,6 +176,7 @@ class _Text:
     def __init__(self, text: str) -> None:
         self.text = text
         self.locator = EvidenceLocator(text)
+        self.holds = evidence_checker(text)
 
     def sentence_of(self, quote: str) -> str:
         span = self.locator.find(quote)
@@ -185,10 +222,14 @@ def read_count(quote: str, value: int) -> tuple[int, str] | None:
 class _Event:
     """One attack line on its way to a codebook event."""
 
-    def __init__(self, attack: AttackLine, reference: dt.date | None, text: _Text) -> None:
+    def __init__(self, attack: AttackLine, reference: dt.date | None, text: _Text,
+                 rules: list[AttackEvent]) -> None:
         self.attack, self.text = attack, text
         self.target = _country(attack.target)
         self.date = resolve_date(attack.when, reference)
+        self.counterpart = _counterpart(rules, attack, self.target, self.date)
+        if self.date is None and self.counterpart is not None:
+            self.date = self.counterpart.date
         self.places: dict[str, dict[str, Any]] = {}
         for name in attack.places + [f.place for f in attack.figures if f.place]:
             self._place(name)
@@ -207,6 +248,8 @@ class _Event:
         return self.places.setdefault(place["name"], place)
 
     def _figure(self, figure: FigureLine) -> dict[str, Any] | None:
+        if not self.text.holds(figure.quote):
+            return None
         count = read_count(figure.quote, figure.value)
         if count is None:
             return None
@@ -229,6 +272,11 @@ class _Event:
             entry = self.weapons.setdefault(key, _weapon(*key))
             entry[figure.kind] = entry[figure.kind] or made
 
+    def _damage(self) -> list[str]:
+        if self.counterpart is not None:
+            return list(self.counterpart.damage)
+        return list(self.attack.damage)
+
     def worth_recording(self) -> bool:
         tolls = any(self.tolls.values()) or any(p["killed"] or p["injured"] for p in self.places.values())
         return bool(self.places or self.weapons or tolls)
@@ -239,9 +287,19 @@ class _Event:
         return {
             "role": self.attack.role, "attacker": self.attack.attacker, "target_country": self.target,
             "date": self.date, "date_text": self.attack.when or None, "weapons": list(self.weapons.values()),
-            "killed": killed, "injured": injured, "places": places, "damage": _damage(self.attack.damage),
+            "killed": killed, "injured": injured, "places": places, "damage": self._damage(),
             "summary": _summary(self.attack.attacker, self.target, places, self.date),
         }
+
+
+def _counterpart(rules: list[AttackEvent], attack: AttackLine, target: str, date: str | None) -> AttackEvent | None:
+    """The offline model's event for the same attack: same sides, and the same date when both have one."""
+    sides = [e for e in rules if e.attacker == attack.attacker and e.target_country == target]
+    dated = [e for e in sides if date is not None and e.date == date]
+    if dated:
+        return dated[0]
+    same_role = [e for e in sides if e.role == attack.role and (date is None or e.date is None)]
+    return same_role[0] if same_role else None
 
 
 def _country(target: str) -> str:
@@ -299,16 +357,6 @@ def _event_toll(candidates: list[dict[str, Any]], places: list[dict[str, Any]], 
     if toll is None and len(places) == 1:
         toll = places[0][kind]
     return toll
-
-
-def _damage(words: list[str]) -> list[str]:
-    found: list[str] = []
-    for word in words:
-        name = word.strip().lower()
-        for category in [name] if name in _DAMAGE else damage_categories(word):
-            if category not in found:
-                found.append(category)
-    return found
 
 
 def _summary(attacker: str, target: str, places: list[dict[str, Any]], date: str | None) -> str:

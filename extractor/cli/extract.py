@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from extractor.cli.options import model_options, published_option, reports_errors, run_options, settings_from
+from extractor.cli.options import (
+    encoding_option,
+    model_options,
+    published_option,
+    reports_errors,
+    run_options,
+    settings_from,
+)
 from extractor.output.records import FORMATS
 
 
@@ -17,12 +24,13 @@ from extractor.output.records import FORMATS
 @model_options
 @run_options
 @published_option
+@encoding_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Append records here; a rerun resumes.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
 @click.option("--retry-errors", is_flag=True, help="On resume, redo articles whose record is an error.")
 @reports_errors
-def extract(inputs: tuple[str, ...], published: str | None, output: Path | None, fmt: str,
+def extract(inputs: tuple[str, ...], published: str | None, encoding: str | None, output: Path | None, fmt: str,
             retry_errors: bool, **options: Any) -> None:
     """Extract attack events from INPUTS: .txt, .html, .jsonl files, directories, or - for stdin."""
     from extractor.articles import parse_date
@@ -30,7 +38,7 @@ def extract(inputs: tuple[str, ...], published: str | None, output: Path | None,
 
     date = parse_date(published, "--published")
     summary = run_extract(inputs, settings_from(options), output=output, fmt=fmt, published=date,
-                          retry_errors=retry_errors)
+                          encoding=encoding, retry_errors=retry_errors)
     click.echo(summary.line(), err=True)
     sys.exit(summary.exit_code)
 

@@ -36,6 +36,8 @@ no_cache_option = click.option("--no-cache", is_flag=True, help="Neither read no
 prices_option = click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                              help="JSON prices per million tokens, overriding the packaged table.")
 published_option = click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
+encoding_option = click.option("--encoding", help="Encoding of text files and standard input (e.g. cp1251). "
+                               "[default: UTF-8; HTML: its declared charset, else detected]")
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
@@ -52,7 +54,7 @@ def model_options(func: F) -> F:
         mode_option,
         click.option("--prompt", "-p", default="default", show_default=True, help="Prompt name (see 'extractor prompts')."),
         click.option("--temperature", type=float, default=0.0, show_default=True),
-        click.option("--max-tokens", type=int, default=4096, show_default=True, help="Room for the answer."),
+        click.option("--max-tokens", type=int, help="Room for the answer. [default: 4096; 2048 for a local server]"),
         max_retries_option,
         click.option("--timeout", type=float, help="Seconds per request. [default: 60; 900 for a local server]"),
         concurrency_option,

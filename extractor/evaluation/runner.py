@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from extractor.resources import dataset_dirs
 from extractor.schema import AttackEvent
 from extractor.settings import Settings, check_settings
 
+log = logging.getLogger(__name__)
 FILE_PREFIX = "file:"
 Record = dict[str, Any]
 
@@ -119,8 +121,10 @@ async def _collect(dataset: Dataset, settings: Settings) -> dict[str, Record]:
 def run_model(dataset: Dataset, model: str, prompt: str, settings: Settings) -> Run:
     """Records for every article of the dataset from one model and prompt."""
     if model.startswith(FILE_PREFIX):
-        stored = load_predictions(model[len(FILE_PREFIX):])
+        path = model[len(FILE_PREFIX):]
+        stored = load_predictions(path)
         records = {key: p.model_dump(mode="json") for key, p in stored.items() if key in dataset.gold}
+        check_coverage(path, dataset, len(records), len(stored))
         return Run(model, None, None, records)
     run_settings = settings.with_model(model, prompt=prompt)
     check_settings(run_settings)
@@ -143,6 +147,21 @@ class ScoredRun:
 def score_run(run: Run, dataset: Dataset) -> ScoredRun:
     predictions = {key: Prediction.model_validate(record) for key, record in run.records.items()}
     return ScoredRun(run, predictions, score_dataset(dataset.gold, predictions, dataset.articles or None))
+
+
+def check_coverage(path: str, dataset: Dataset, matched: int, stored: int) -> None:
+    """An error for a prediction file that covers none of the dataset, a loud warning under half.
+
+    Scoring the wrong file would otherwise give a full report of zeros and
+    "missing: no output", which reads like a model that failed.
+    """
+    articles = len(dataset.gold)
+    if articles and matched == 0:
+        raise ConfigError(f"{path} holds none of the {articles} article ids of dataset {dataset.name!r} "
+                          f"(it has {stored} records with other ids); check that it is the right file")
+    if matched * 2 < articles:
+        log.warning("%s covers only %d of the %d articles of dataset %r; the other %d are scored as missing",
+                    path, matched, articles, dataset.name, articles - matched)
 
 
 def run_report(scored_run: ScoredRun, dataset: Dataset, prices: Prices) -> RunReport:

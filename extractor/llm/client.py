@@ -122,7 +122,8 @@ class ModelClient:
                     # Never hold the whole run longer than one request may wait: a
                     # daily-quota Retry-After fails this article, not the run.
                     asked = retry_after_seconds(exc)
-                    self.throttle.limited(None if asked is None else min(asked, self.settings.max_retry_wait))
+                    self.throttle.limited(None if asked is None else min(asked, self.settings.max_retry_wait),
+                                          exc.response.headers)
                 raise
         self.throttle.succeeded(raw.headers)
         response = raw.parse()

@@ -1,20 +1,26 @@
 """The pace of requests to a provider: as fast as its limits allow, and no faster.
 
-Three brakes, all per run and shared by every article in flight:
+Four brakes, all per run and shared by every article in flight:
 
+- a request window: at most rpm/60 requests in any one second, the way
+  providers quantize a per-minute limit. Its rate is ``--rpm`` when given,
+  else learned from the provider's ``x-ratelimit-limit-requests`` header on
+  the first answer that carries it: pacing to a stated limit beats finding
+  it by 429s;
 - an adaptive cap on requests in flight (AIMD): halved on a 429, grown by
   one per cap's worth of successes, never above ``--concurrency``;
 - a pause for everyone until a 429's ``Retry-After`` has passed, so the
-  requests in flight do not each discover the limit on their own; and the
-  ``x-ratelimit-remaining-requests`` header of a success lowers the cap
-  before the limit is hit;
-- optional token buckets for ``--rpm`` and ``--tpm`` (requests and tokens per
-  minute), refilled continuously with one second's worth of burst.
+  requests in flight do not each discover the limit on their own; without a
+  window, the ``x-ratelimit-remaining-requests`` header of a success lowers
+  the cap before the limit is hit;
+- an optional token bucket for ``--tpm``, refilled continuously with one
+  second's worth of burst.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -40,6 +46,34 @@ class Bucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
+class Window:
+    """At most ``limit`` requests in any ``span`` seconds (rpm/60 a second; longer spans below 60 rpm).
+
+    Each admission reserves the earliest moment it may go, so concurrent
+    waiters take successive slots instead of all waking at once.
+    """
+
+    # Sends are spaced a little wider than the limit, so that arrival jitter on
+    # the way to the provider does not put rpm/60 + 1 into one of its seconds.
+    MARGIN = 1.02
+
+    def __init__(self, per_minute: float, clock: Clock = REAL_CLOCK) -> None:
+        self.per_minute = per_minute
+        self.span = max(1.0, 60.0 / per_minute) * self.MARGIN
+        self.limit = max(1, int(per_minute * self.span / 60.0 / self.MARGIN))
+        self.clock = clock
+        self.sent: deque[float] = deque()
+
+    def wait_for(self) -> float:
+        """Seconds until the next request may go; its slot is taken now."""
+        now = self.clock.now()
+        while self.sent and self.sent[0] <= now - self.span:
+            self.sent.popleft()
+        start = now if len(self.sent) < self.limit else max(now, self.sent[-self.limit] + self.span)
+        self.sent.append(start)
+        return start - now
+
+
 class Throttle:
     """Admits requests under the adaptive cap, the shared pause and the buckets."""
 
@@ -50,7 +84,8 @@ class Throttle:
         self.cap = float(max_in_flight)
         self.in_flight = 0
         self.paused_until = 0.0
-        self.requests = Bucket(rpm, clock) if rpm else None
+        self.requests = Window(rpm, clock) if rpm else None
+        self.learns_rate = rpm is None
         self.tokens = Bucket(tpm, clock) if tpm else None
         self.rate_limited = 0
         self._changed = asyncio.Condition()
@@ -72,24 +107,33 @@ class Throttle:
                 await self._changed.wait()
             self.in_flight += 1
         delay = max(0.0, self.paused_until - self.clock.now())
-        for bucket, amount in ((self.requests, 1.0), (self.tokens, float(tokens))):
-            if bucket is not None:
-                delay = max(delay, bucket.wait_for(amount))
+        if self.requests is not None:
+            delay = max(delay, self.requests.wait_for())
+        if self.tokens is not None:
+            delay = max(delay, self.tokens.wait_for(float(tokens)))
         if delay > 0:
             await self.clock.sleep(delay)
         while (remaining := self.paused_until - self.clock.now()) > 0:
             await self.clock.sleep(remaining)
 
     def succeeded(self, headers: Mapping[str, str] | None = None) -> None:
-        """Grow the cap additively; shrink it if the provider says little is left."""
+        """Grow the cap additively; learn the stated rate; without a window, shrink if little is left."""
         self.cap = min(float(self.max_in_flight), self.cap + 1.0 / max(1.0, self.cap))
+        self.learn(headers)
         remaining = _int(headers, "x-ratelimit-remaining-requests") if headers else None
-        if remaining is not None and remaining < self.in_flight:
+        if self.requests is None and remaining is not None and remaining < self.in_flight:
             self.cap = max(1.0, float(remaining) + 1.0)
 
-    def limited(self, retry_after: float | None) -> None:
+    def learn(self, headers: Mapping[str, str] | None) -> None:
+        """Pace to the provider's stated requests-per-minute limit, once it states one."""
+        limit = _int(headers, "x-ratelimit-limit-requests") if headers else None
+        if self.learns_rate and limit and (self.requests is None or self.requests.per_minute != limit):
+            self.requests = Window(float(limit), self.clock)
+
+    def limited(self, retry_after: float | None, headers: Mapping[str, str] | None = None) -> None:
         """A 429: halve the cap and pause everyone for the time the provider asked."""
         self.rate_limited += 1
+        self.learn(headers)
         self.cap = max(1.0, self.cap / 2)
         wait = retry_after if retry_after is not None else 1.0
         self.paused_until = max(self.paused_until, self.clock.now() + wait)

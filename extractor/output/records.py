@@ -11,7 +11,6 @@ import csv
 import io
 import json
 from collections.abc import Iterable
-from pathlib import Path
 from typing import IO, Any
 
 FORMATS = ("jsonl", "json", "csv")
@@ -72,46 +71,42 @@ class RecordWriter:
     """Writes records in one of FORMATS as they come, so memory stays flat.
 
     JSONL is one line per record; CSV a header, then rows; JSON an array whose
-    brackets are written at open and close.
+    brackets are written at open and close. Each record reaches the stream in
+    one ``write``, which a ``sink.FileSink`` makes all or nothing on disk.
     """
 
-    def __init__(self, stream: IO[str], fmt: str) -> None:
+    def __init__(self, stream: IO[str] | Any, fmt: str) -> None:
         self.stream = stream
         self.fmt = fmt
         self.count = 0
-        self._csv = csv.DictWriter(stream, fieldnames=CSV_COLUMNS, restval="") if fmt == "csv" else None
-        if self._csv is not None:
-            self._csv.writeheader()
+        if fmt == "csv":
+            self._put(_csv_text(lambda w: w.writeheader()))
         elif fmt == "json":
-            stream.write("[")
+            self._put("[")
 
     def write(self, record: dict[str, Any]) -> None:
-        if self._csv is not None:
-            for row in csv_rows(record):
-                self._csv.writerow({k: defang(v) for k, v in row.items()})
+        if self.fmt == "csv":
+            self._put(_csv_text(lambda w: w.writerows({k: defang(v) for k, v in row.items()} for row in csv_rows(record))))
         elif self.fmt == "json":
-            self.stream.write(("," if self.count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+            self._put(("," if self.count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
         else:
-            self.stream.write(record_line(record))
+            self._put(record_line(record))
         self.count += 1
+
+    def _put(self, text: str) -> None:
+        self.stream.write(text)
         self.stream.flush()
 
     def close(self) -> None:
         if self.fmt == "json":
-            self.stream.write("\n]\n" if self.count else "]\n")
-        self.stream.flush()
+            self._put("\n]\n" if self.count else "]\n")
 
 
-class JsonlAppender(RecordWriter):
-    """A RecordWriter appending JSON lines to a file it owns (the resumable form)."""
-
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        super().__init__(path.open("a", encoding="utf-8"), "jsonl")
-
-    def close(self) -> None:
-        super().close()
-        self.stream.close()
+def _csv_text(fill: Any) -> str:
+    """Rows rendered as CSV text, so that a record goes out in one write."""
+    buffer = io.StringIO()
+    fill(csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, restval=""))
+    return buffer.getvalue()
 
 
 def render(records: Iterable[dict[str, Any]], fmt: str) -> str:

@@ -108,3 +108,11 @@ def test_the_rules_draft_round_trips_through_the_figures_shape() -> None:
     again = validate_extraction(assemble(draft, ARTICLE), ArticleChecks.of(TEXT))
     assert [(e.attacker, e.target_country, e.date) for e in again.events] == [
         (e.attacker, e.target_country, e.date) for e in rules.events]
+
+
+def test_a_figure_quoting_words_not_in_the_article_is_dropped_not_reasked() -> None:
+    answer = figures({"attacker": "Russia", "when": "overnight", "places": ["Kharkiv"],
+                      "figures": [line("killed", 9, "nine people died in a blast downtown", place="Kharkiv"),
+                                  line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv")]})
+    (event,) = assemble(answer, ARTICLE)["events"]
+    assert event["places"][0]["killed"]["value"] == 2  # the invented figure left no trace

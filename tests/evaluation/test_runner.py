@@ -136,3 +136,19 @@ def test_evals_accepts_a_datetime_published_as_extract_does(tmp_path: Path) -> N
     (tmp_path / "gold.jsonl").write_text(json.dumps({"id": "x", "events": []}) + "\n")
     result = CliRunner().invoke(main, ["evals", "--dataset", str(tmp_path), "-m", "rules"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_prediction_file_for_another_dataset_is_an_error_naming_the_counts(tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.jsonl"
+    wrong.write_text("".join(json.dumps({"id": f"other-{n}", "events": []}) + "\n" for n in range(7)))
+    result = CliRunner().invoke(main, ["evals", "--dataset", "dev", "-m", f"file:{wrong}"])
+    assert result.exit_code == 2
+    assert "holds none of the 10 article ids of dataset 'dev'" in result.stderr and "7 records" in result.stderr
+
+
+def test_a_prediction_file_covering_under_half_is_warned_about_loudly(tmp_path: Path, caplog: Any) -> None:
+    some = tmp_path / "some.jsonl"
+    some.write_text("".join(json.dumps(g) + "\n" for g in read_jsonl(GOLD)[:2]))
+    with caplog.at_level("WARNING"):
+        run_evals("seeds", [f"file:{some}"], ["default"], resolve_settings(model="rules"))
+    assert "covers only 2 of the 5 articles of dataset 'seeds'" in caplog.text

@@ -1,0 +1,76 @@
+"""Time and peak memory of the offline ``rules`` model on one very long article: both must grow linearly.
+
+Builds single articles of 1, 3, 10 and 30 MB from the bundled eval articles
+(a 33 MB article once took 5 minutes and 1.8 GB), runs ``extract_rules`` on
+each in a fresh child process, and prints seconds, peak resident memory,
+and both per MB, so that a super-linear step shows as a growing ratio.
+
+    python benchmarks/rules_scale.py              # 1, 3, 10, 30 MB
+    python benchmarks/rules_scale.py --quick      # 0.25 and 1 MB (CI-sized)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CHILD = """
+import datetime as dt, json, resource, sys, time
+from extractor.rules import extract_rules
+text = open(sys.argv[1], encoding="utf-8").read()
+started = time.perf_counter()
+events = extract_rules(text, dt.date(2024, 11, 19)).events
+elapsed = time.perf_counter() - started
+print(json.dumps({"seconds": elapsed, "events": len(events),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def long_article(path: Path, megabytes: float) -> int:
+    """One article of about ``megabytes`` MB: the bundled articles repeated, paragraphs kept."""
+    texts = [json.loads(line)["text"] for name in ("seeds", "dev", "heldout2")
+             for line in (REPO / "evals" / "datasets" / name / "articles.jsonl").read_text("utf-8").splitlines()
+             if line.strip()]
+    target = int(megabytes * 1_000_000)
+    parts, size, index = [], 0, 0
+    while size < target:
+        piece = texts[index % len(texts)] + "\n\n"
+        parts.append(piece)
+        size += len(piece.encode("utf-8"))
+        index += 1
+    path.write_text("".join(parts), encoding="utf-8")
+    return size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=float, nargs="+", default=[1, 3, 10, 30])
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    sizes = [0.25, 1.0] if args.quick else args.sizes
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print("size MB   seconds   s/MB    peak MB   peak MB per input MB   events")
+    first: tuple[float, float] | None = None
+    for megabytes in sizes:
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "article.txt"
+            size = long_article(path, megabytes) / 1_000_000
+            done = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True,
+                                  check=True, cwd=REPO)
+        row = json.loads(done.stdout)
+        per_mb = row["seconds"] / size
+        first = first or (per_mb, row["peak_mb"])
+        print(f"{size:7.2f}  {row['seconds']:8.2f}  {per_mb:6.2f}  {row['peak_mb']:8.0f}  "
+              f"{(row['peak_mb'] - first[1] * 0) / size:20.1f}  {row['events']:7d}   "
+              f"time per MB {per_mb / first[0]:4.2f}x the smallest's")
+    del baseline
+
+
+if __name__ == "__main__":
+    main()
