@@ -36,6 +36,9 @@ no_cache_option = click.option("--no-cache", is_flag=True, help="Neither read no
 prices_option = click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                              help="JSON prices per million tokens, overriding the packaged table.")
 published_option = click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
+articles_option = click.option(
+    "--articles", type=click.Path(exists=True, path_type=Path),
+    help="The run's input (a JSONL file, or any input extract reads): titles, dates and texts of its articles.")
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:
