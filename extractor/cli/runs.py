@@ -1,4 +1,4 @@
-"""``extractor export``: a finished run in another format, such as a SQLite database."""
+"""``extractor export`` and ``extractor view``: a finished run as a database, or as a page to read it by."""
 
 from __future__ import annotations
 
@@ -28,3 +28,20 @@ def export(run: Path, fmt: str | None, output: Path, articles: Path | None) -> N
 
     count = export_run(run, output, output_format(output, fmt), articles)
     click.echo(f"wrote {count} records to {output}", err=True)
+
+
+@click.command()
+@click.argument("run", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@articles_option
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The page to write (one self-contained HTML file).")
+@click.option("--page-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Articles per page; the first page also reads without script.")
+@reports_errors
+def view(run: Path, articles: Path | None, output: Path, page_size: int) -> None:
+    """Write one page showing RUN's articles (JSONL or database), each figure's evidence marked in its text."""
+    from extractor.report.view import write_view
+
+    page = write_view(run, output, articles, page_size)
+    click.echo(f"wrote {output}: {len(page.articles)} articles, {page.marked} of {page.figures} figures marked "
+               "in their text", err=True)
