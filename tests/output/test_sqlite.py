@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fakeserver import CHAT_PATH, FakeLLMServer, answer
-from helpers import ARTICLE, DATASETS, event, extraction, figure, read_jsonl, seed_articles
+from helpers import ARTICLE, DATASETS, REPO, event, extraction, figure, read_jsonl, seed_articles
 
 from extractor.cli import main
 from extractor.output.runs import load_run
@@ -372,3 +373,44 @@ def test_a_second_run_on_a_database_being_written_fails_at_once(tmp_path: Path) 
         result = invoke("extract", str(SEEDS), "-m", "rules", "-o", str(database))
     assert result.exit_code == 2 and "another extractor run" in result.stderr
     open_database(database, create=True).close()
+
+
+def test_export_keeps_the_last_record_of_an_id_as_a_rerun_appends_it(tmp_path: Path) -> None:
+    run = tmp_path / "run.jsonl"
+    run.write_text("".join(json.dumps(r) + "\n" for r in (record("a", status="error"), record("b", event()),
+                                                           record("a", event()))))
+    assert invoke("export", str(run), "-o", str(tmp_path / "run.db")).exit_code == 0
+    stored = load_run(tmp_path / "run.db")
+    assert stored.records == load_run(run).records and stored.records["a"]["status"] == "ok"
+    assert counts(consistent(tmp_path / "run.db"))["events"] == 2
+
+
+def test_the_shelf_holds_only_articles_that_will_be_written_and_lets_them_go() -> None:
+    from extractor.articles import Article
+    from extractor.errors import InputError
+    from extractor.output.sqlite import ArticleShelf
+
+    shelf = ArticleShelf()
+    items = [Article("done", "old text"), InputError("bad line"), Article("new", "text", title="T")]
+    assert list(shelf.tap(items, skip={"done"})) == items
+    assert shelf.take("done") is None
+    info = shelf.take("new")
+    assert info is not None and (info.title, info.text) == ("T", "text") and shelf.take("new") is None
+
+
+def column_table(text: str) -> list[tuple[str | None, ...]]:
+    """Rows of a table as the sqlite3 shell prints it in -column mode (blank cells are NULL)."""
+    header, dashes, *rows = text.splitlines()
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
+    return [tuple(row[a:b].strip() or None for a, b in spans) for row in rows]
+
+
+def test_the_readmes_three_queries_give_the_output_it_shows(seed_runs: tuple[Path, Path]) -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme[readme.index("Three queries on the run above"):readme.index("## A page of a run")]
+    examples = re.findall(r"```sql\n(.*?)```\n\n```\n(.*?)```", section, re.S)
+    assert len(examples) == 3
+    connection = connect(seed_runs[1])
+    for sql, shown in examples:
+        rows = [tuple(None if v is None else str(v) for v in row) for row in connection.execute(sql)]
+        assert rows == column_table(shown), sql
