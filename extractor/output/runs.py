@@ -78,7 +78,7 @@ def load_database(path: Path) -> StoredRun:
 
 def _rows(connection: sqlite3.Connection, table: str, key: str) -> Rows:
     grouped: Rows = defaultdict(list)
-    for row in connection.execute(f"SELECT * FROM {table} ORDER BY {key}, position"):  # noqa: S608 (fixed names)
+    for row in connection.execute(f"SELECT * FROM {table} ORDER BY {key}, position"):  # our own names, not data
         grouped[row[key]].append(row)
     return grouped
 

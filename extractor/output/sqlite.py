@@ -270,14 +270,17 @@ def open_database(path: Path, *, create: bool) -> sqlite3.Connection:
         raise InputError(f"{path}: no such database; check the path")
     if path.is_dir():
         raise ConfigError(f"--output {path} is a directory; give a file path")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
     try:
-        if create:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
         connection.execute("PRAGMA foreign_keys = ON")
         _check_or_make_schema(connection, path, create)
-    except sqlite3.DatabaseError as exc:
-        raise ConfigError(f"{path} is not an extractor database ({exc}); give another file") from None
+    except BaseException as exc:
+        connection.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise ConfigError(f"{path} is not an extractor database ({exc}); give another file") from None
+        raise
     return connection
 
 
@@ -286,7 +289,9 @@ def _check_or_make_schema(connection: sqlite3.Connection, path: Path, create: bo
     if version == SCHEMA_VERSION:
         return
     empty = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
-    if version != 0 or not empty:
+    if version == 0 and not empty:
+        raise ConfigError(f"{path} is a SQLite database that extractor did not make; give another file")
+    if version != 0:
         raise ConfigError(f"{path} holds database schema version {version}, not {SCHEMA_VERSION}; "
                           "export the run again into a new file")
     if not create:

@@ -139,6 +139,11 @@ def test_a_file_that_is_not_an_extractor_database_is_refused_in_one_line(tmp_pat
     sqlite3.connect(other).execute("PRAGMA user_version = 99")
     result = invoke("extract", str(SEEDS), "-m", "rules", "-o", str(other))
     assert result.exit_code == 2 and f"schema version 99, not {SCHEMA_VERSION}" in result.stderr
+    foreign = tmp_path / "foreign.db"
+    sqlite3.connect(foreign).execute("CREATE TABLE t (x)")
+    result = invoke("extract", str(SEEDS), "-m", "rules", "-o", str(foreign))
+    assert result.exit_code == 2 and "a SQLite database that extractor did not make" in result.stderr
+    assert invoke("score", str(DATASETS / "seeds" / "gold.jsonl"), str(foreign)).exit_code == 2
 
 
 def write_corpus(path: Path, articles: list[dict[str, Any]]) -> Path:
