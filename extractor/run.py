@@ -19,7 +19,9 @@ from typing import Any, TextIO
 
 from extractor.articles import Article, read_articles
 from extractor.clock import REAL_CLOCK, Clock
-from extractor.errors import InputError, OutputError
+from extractor.errors import ConfigError, InputError, OutputError
+from extractor.output import sqlite
+from extractor.output.formats import DATABASE
 from extractor.output.lock import output_lock
 from extractor.output.records import RecordWriter
 from extractor.output.resume import done_ids
@@ -108,6 +110,8 @@ def run_articles(
         warn(f"error: {error}")
 
     with _held(output):
+        if fmt == DATABASE:
+            return _run_into_database(items, settings, output, retry_errors, summary, on_input_error, source, clock)
         skip = done_ids(output, retry_errors) if resumable and output else set()
         summary.skipped = len(skip)
         stream = extract_stream(items, settings, skip_ids=skip, on_input_error=on_input_error, source=source,
@@ -120,6 +124,26 @@ def run_articles(
             except OutputError as exc:
                 raise OutputError(f"{exc}; {summary.written} records of this run are safely written; fix that "
                                   f"(free space, permissions) and rerun with the same --output to resume") from None
+    return summary
+
+
+def _run_into_database(
+    items: Iterable[Item], settings: Settings, output: Path | None, retry_errors: bool, summary: RunSummary,
+    on_input_error: Callable[[InputError], None], source: AnswerSource | None, clock: Clock,
+) -> RunSummary:
+    """Results committed to a database one article at a time; a rerun with the same file resumes from it."""
+    if output is None:
+        raise ConfigError("--format sqlite writes a database file: give --output FILE.db")
+    shelf = sqlite.ArticleShelf()
+    writer = sqlite.DatabaseWriter(output, shelf)
+    try:
+        skip = sqlite.done_ids(writer.connection, retry_errors)
+        summary.skipped = len(skip)
+        stream = extract_stream(shelf.tap(items, skip), settings, skip_ids=skip, on_input_error=on_input_error,
+                                source=source, clock=clock)
+        asyncio.run(_drain(stream, summary, writer))
+    finally:
+        writer.close()
     return summary
 
 
@@ -145,7 +169,7 @@ def _open_output(output: Path | None, append: bool, stdout: TextIO | None) -> It
         sink.close()
 
 
-async def _drain(stream: Any, summary: RunSummary, writer: RecordWriter) -> None:
+async def _drain(stream: Any, summary: RunSummary, writer: RecordWriter | sqlite.DatabaseWriter) -> None:
     with _progress() as advance:
         async for result in stream:
             writer.write(result.to_record())

@@ -20,6 +20,9 @@ RUNTIME_FILES = [
     "extractor/report/templates/report.html.j2",
     "extractor/report/templates/_articles.html.j2",
     "extractor/report/templates/report.css",
+    "extractor/report/templates/view.html.j2",
+    "extractor/report/templates/_view_article.html.j2",
+    "extractor/report/templates/view.js",
     "extractor/datasets/seeds/gold.jsonl",
     "extractor/datasets/heldout2/articles.jsonl",
 ]

@@ -20,6 +20,7 @@ from extractor.cli.evals import evals, score
 from extractor.cli.extract import extract, prompts
 from extractor.cli.models import models
 from extractor.cli.options import handle_sigterm, quiet_library_loggers
+from extractor.cli.runs import export, view
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,5 +31,5 @@ def main() -> None:
     handle_sigterm()
 
 
-for command in (extract, batch, evals, score, prompts, cache, models):
+for command in (extract, batch, evals, score, export, view, prompts, cache, models):
     main.add_command(command)

@@ -26,7 +26,7 @@ from extractor.cli.options import (
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @reports_errors
 def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
-    """Score predictions PRED (extract's output records) against GOLD events."""
+    """Score predictions PRED (extract's output: JSONL, or its SQLite database) against GOLD events."""
     from extractor.evaluation.runner import score_report
 
     report = score_report(gold, pred, articles)
@@ -42,7 +42,7 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
 @click.option("--dataset", "-d", default="seeds", show_default=True,
               help="A dataset name (seeds, dev, heldout, heldout2) or a folder with articles.jsonl and gold.jsonl.")
 @click.option("--model", "-m", "models", multiple=True, required=True,
-              help="A model to evaluate (repeatable): any model name, 'rules', or file:PRED.jsonl.")
+              help="A model to evaluate (repeatable): any model name, 'rules', or file:PRED.jsonl (or file:RUN.db).")
 @click.option("--prompt", "-p", "prompts", multiple=True, help="A prompt to evaluate (repeatable). [default: default]")
 @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write report.json, report.md and report.html here.")

@@ -16,6 +16,7 @@ from extractor.cli.options import (
     run_options,
     settings_from,
 )
+from extractor.output.formats import DATABASE, output_format
 from extractor.output.records import FORMATS
 
 
@@ -27,18 +28,21 @@ from extractor.output.records import FORMATS
 @encoding_option
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Append records here; a rerun resumes.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, DATABASE]),
+              help="jsonl, json, csv (one row per event), or sqlite (a database; needs --output). "
+                   "[default: sqlite for a .db or .sqlite --output, else jsonl]")
 @click.option("--retry-errors", is_flag=True, help="On resume, redo articles whose record is an error.")
 @reports_errors
-def extract(inputs: tuple[str, ...], published: str | None, encoding: str | None, output: Path | None, fmt: str,
+def extract(inputs: tuple[str, ...], published: str | None, encoding: str | None, output: Path | None,
+            fmt: str | None,
             retry_errors: bool, **options: Any) -> None:
     """Extract attack events from INPUTS: .txt, .html, .jsonl files, directories, or - for stdin."""
     from extractor.articles import parse_date
     from extractor.run import run_extract
 
     date = parse_date(published, "--published")
-    summary = run_extract(inputs, settings_from(options), output=output, fmt=fmt, published=date,
-                          encoding=encoding, retry_errors=retry_errors)
+    summary = run_extract(inputs, settings_from(options), output=output, fmt=output_format(output, fmt),
+                          published=date, encoding=encoding, retry_errors=retry_errors)
     click.echo(summary.line(), err=True)
     sys.exit(summary.exit_code)
 

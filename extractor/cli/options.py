@@ -38,6 +38,9 @@ prices_option = click.option("--prices", "prices_path", type=click.Path(exists=T
 published_option = click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
 encoding_option = click.option("--encoding", help="Encoding of text files and standard input (e.g. cp1251). "
                                "[default: UTF-8; HTML: its declared charset, else detected]")
+articles_option = click.option(
+    "--articles", type=click.Path(exists=True, path_type=Path),
+    help="The run's input (a JSONL file, or any input extract reads): titles, dates and texts of its articles.")
 
 
 def _apply(func: F, options: list[Callable[[F], F]]) -> F:

@@ -4,7 +4,9 @@ Gold and articles are hand-made eval data, read strictly: unknown keys and
 repeated ids are errors. Predictions are the extractor's own output records,
 possibly from an older or newer version, so unknown keys are ignored, and a
 rerun appends to the file, so the last line for an id wins. A bad line is an
-``InputError`` that names the file and the line.
+``InputError`` that names the file and the line. A run's SQLite database
+(``extract --format sqlite``) is read wherever its JSONL is, told apart by
+content, and gives the same records.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from extractor.articles import json_object
 from extractor.errors import InputError
+from extractor.output.runs import load_run
+from extractor.output.sqlite import is_database
 from extractor.schema import AttackEvent, NonEmpty
 
 OK = "ok"
@@ -96,9 +100,18 @@ def load_gold(path: str | Path) -> dict[str, list[AttackEvent]]:
 
 
 def load_predictions(path: str | Path) -> dict[str, Prediction]:
-    """Predictions by article id; for a repeated id the last line wins (reruns append)."""
+    """Predictions by article id, from a JSONL run or its database; for a repeated id the last line wins."""
     path = Path(path)
+    if is_database(path):
+        return {key: _prediction(record, path) for key, record in load_run(path).records.items()}
     return {record.id: record for _, record in _parse_lines(path, Prediction)}
+
+
+def _prediction(record: dict[str, Any], path: Path) -> Prediction:
+    try:
+        return Prediction.model_validate(record)
+    except ValidationError as error:
+        raise InputError(f"{path}: article {record['id']!r}: {_describe(error)}") from None
 
 
 def _load_unique(path: Path, model: type[Unique]) -> dict[str, Unique]:

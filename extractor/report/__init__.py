@@ -1,7 +1,8 @@
-"""Renderers of the typed eval report: the terminal table, report.md and report.html.
+"""Renderers of the typed eval report (the terminal table, report.md and report.html), and view.html.
 
-Each reads ``evaluation.report.EvalReport`` and formats numbers through
-``format``; HTML comes from Jinja2 templates with autoescape, so data never
+Each report renderer reads ``evaluation.report.EvalReport`` and formats
+numbers through ``format``; ``view`` renders one run's articles, with no gold
+needed. HTML comes from Jinja2 templates with autoescape, so data never
 becomes markup.
 """
 

@@ -1,0 +1,433 @@
+"""A run as a SQLite database: one table per thing analysts count, written article by article.
+
+People who use the output count things (Shahed launches per month, deaths per
+oblast, how often an intercept claim is the Air Force's), which the nested
+JSONL makes them flatten first. The database holds the same records,
+normalised: articles, events, weapons, places, damage and figures (every
+launched, intercepted, killed and injured count, with what it belongs to),
+with keys, indexes on what people filter by and views for common questions.
+``datasette run.db`` shows it as it is.
+
+It keeps the JSONL's guarantees: each record is committed in its own
+transaction as it arrives, so a killed run leaves every article whole or
+absent (the journal rolls a torn one back); ``done_ids`` lets a rerun skip
+finished articles; writing an article that is already there replaces its rows
+(its old events, weapons, places and figures go by ``ON DELETE CASCADE``) in
+the same transaction, which is what ``--retry-errors`` and a re-export need.
+
+The schema lives here and only here, versioned by ``PRAGMA user_version``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from extractor.articles import Article
+from extractor.errors import ConfigError, InputError, OutputError
+from extractor.schema import AttackEvent, Figure, NonEmpty
+
+# Changing SCHEMA changes this number: a database of another version is refused, not misread.
+SCHEMA_VERSION = 1
+# Seconds a writer waits for another connection's write (a second run without the lock) before failing.
+BUSY_SECONDS = 10.0
+
+SCHEMA = """
+CREATE TABLE articles (
+    id                TEXT PRIMARY KEY,
+    status            TEXT NOT NULL,                -- ok | invalid | error
+    title             TEXT,
+    published         TEXT,                         -- YYYY-MM-DD
+    source            TEXT,
+    url               TEXT,
+    model             TEXT,
+    prompt_version    TEXT,
+    mode              TEXT,
+    errors            TEXT NOT NULL DEFAULT '[]',   -- JSON array of strings; an error's starts with its reason
+    prompt_tokens     INTEGER NOT NULL DEFAULT 0,
+    completion_tokens INTEGER NOT NULL DEFAULT 0,
+    cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
+    seconds           REAL,
+    text              TEXT                          -- the cleaned text the model read; evidence quotes it
+);
+CREATE TABLE events (
+    id             INTEGER PRIMARY KEY,
+    article_id     TEXT NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    position       INTEGER NOT NULL,                -- 1, 2, ... in the article's record
+    role           TEXT NOT NULL,
+    attacker       TEXT NOT NULL,
+    target_country TEXT NOT NULL,
+    date           TEXT,
+    date_text      TEXT,
+    summary        TEXT NOT NULL,
+    UNIQUE (article_id, position)
+);
+CREATE TABLE weapons (
+    id       INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    model    TEXT,
+    UNIQUE (event_id, position)
+);
+CREATE TABLE places (
+    id       INTEGER PRIMARY KEY,
+    event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    name     TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    region   TEXT,
+    UNIQUE (event_id, position)
+);
+CREATE TABLE damage (
+    event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    category TEXT NOT NULL,
+    PRIMARY KEY (event_id, position),
+    UNIQUE (event_id, category)
+);
+CREATE TABLE figures (
+    id         INTEGER PRIMARY KEY,
+    event_id   INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    belongs_to TEXT NOT NULL CHECK (belongs_to IN ('event', 'weapon', 'place')),
+    weapon_id  INTEGER REFERENCES weapons (id) ON DELETE CASCADE,
+    place_id   INTEGER REFERENCES places (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('launched', 'intercepted', 'killed', 'injured')),
+    value      INTEGER NOT NULL CHECK (value >= 0),
+    qualifier  TEXT NOT NULL,
+    source     TEXT,
+    evidence   TEXT NOT NULL,
+    CHECK ((belongs_to = 'weapon') = (weapon_id IS NOT NULL)),
+    CHECK ((belongs_to = 'place') = (place_id IS NOT NULL)),
+    CHECK ((belongs_to = 'weapon') = (kind IN ('launched', 'intercepted')))
+);
+-- One figure per slot: an event's killed, a weapon's launched, a place's injured, ...
+CREATE UNIQUE INDEX figures_slot ON figures (event_id, belongs_to, ifnull(weapon_id, 0), ifnull(place_id, 0), kind);
+CREATE INDEX figures_weapon ON figures (weapon_id);
+CREATE INDEX figures_place ON figures (place_id);
+CREATE INDEX figures_kind_source ON figures (kind, source);
+CREATE INDEX articles_status ON articles (status);
+CREATE INDEX articles_published ON articles (published);
+CREATE INDEX events_date ON events (date);
+CREATE INDEX events_attacker ON events (attacker, date);
+CREATE INDEX events_target_country ON events (target_country, date);
+CREATE INDEX weapons_model ON weapons (model);
+CREATE INDEX weapons_category ON weapons (category, model);
+CREATE INDEX places_name ON places (name);
+CREATE INDEX places_region ON places (region);
+CREATE INDEX damage_category ON damage (category);
+
+-- One row per event, flat (what the CSV gives), with its article's title and date.
+CREATE VIEW event_rows AS
+SELECT e.id AS event_id, e.article_id, a.title, a.published, e.position AS event, e.role, e.attacker,
+       e.target_country, e.date, e.date_text,
+       k.value AS killed, k.qualifier AS killed_qualifier, k.source AS killed_source,
+       i.value AS injured, i.qualifier AS injured_qualifier, i.source AS injured_source,
+       (SELECT group_concat(name, '; ') FROM (SELECT name FROM places WHERE event_id = e.id ORDER BY position))
+           AS places,
+       (SELECT group_concat(category, '; ') FROM (SELECT category FROM damage WHERE event_id = e.id ORDER BY position))
+           AS damage,
+       e.summary
+FROM events e JOIN articles a ON a.id = e.article_id
+LEFT JOIN figures k ON k.event_id = e.id AND k.belongs_to = 'event' AND k.kind = 'killed'
+LEFT JOIN figures i ON i.event_id = e.id AND i.belongs_to = 'event' AND i.kind = 'injured';
+
+-- One row per weapon entry: its launched and intercepted figures beside its event's who and when.
+CREATE VIEW weapon_rows AS
+SELECT w.id AS weapon_id, e.id AS event_id, e.article_id, e.role, e.attacker, e.target_country, e.date,
+       w.category, w.model,
+       l.value AS launched, l.qualifier AS launched_qualifier, l.source AS launched_source,
+       x.value AS intercepted, x.qualifier AS intercepted_qualifier, x.source AS intercepted_source
+FROM weapons w JOIN events e ON e.id = w.event_id
+LEFT JOIN figures l ON l.weapon_id = w.id AND l.kind = 'launched'
+LEFT JOIN figures x ON x.weapon_id = w.id AND x.kind = 'intercepted';
+
+-- Each event's launched and intercepted per weapon category. The codebook records a count for a
+-- whole category ("68 drones") apart from counts of its models ("13 Shaheds"), so adding them would
+-- count twice: the category's own count is taken where the article gives one, else the sum of its
+-- models' counts; *_from says which ('category' or 'models').
+CREATE VIEW event_category_totals AS
+SELECT event_id, article_id, role, attacker, target_country, date, category,
+       coalesce(max(CASE WHEN model IS NULL THEN launched END), sum(CASE WHEN model IS NOT NULL THEN launched END))
+           AS launched,
+       CASE WHEN max(CASE WHEN model IS NULL THEN launched END) IS NOT NULL THEN 'category'
+            WHEN sum(CASE WHEN model IS NOT NULL THEN launched END) IS NOT NULL THEN 'models' END AS launched_from,
+       coalesce(max(CASE WHEN model IS NULL THEN intercepted END),
+                sum(CASE WHEN model IS NOT NULL THEN intercepted END)) AS intercepted,
+       CASE WHEN max(CASE WHEN model IS NULL THEN intercepted END) IS NOT NULL THEN 'category'
+            WHEN sum(CASE WHEN model IS NOT NULL THEN intercepted END) IS NOT NULL THEN 'models' END
+           AS intercepted_from
+FROM weapon_rows GROUP BY event_id, category;
+
+-- One row per place with its tolls; in_region is the region itself, or the one a settlement lies in.
+CREATE VIEW place_rows AS
+SELECT p.id AS place_id, e.id AS event_id, e.article_id, e.role, e.attacker, e.target_country, e.date,
+       p.name, p.kind, p.region, CASE WHEN p.kind = 'region' THEN p.name ELSE p.region END AS in_region,
+       k.value AS killed, k.qualifier AS killed_qualifier, k.source AS killed_source,
+       i.value AS injured, i.qualifier AS injured_qualifier, i.source AS injured_source
+FROM places p JOIN events e ON e.id = p.event_id
+LEFT JOIN figures k ON k.place_id = p.id AND k.kind = 'killed'
+LEFT JOIN figures i ON i.place_id = p.id AND i.kind = 'injured';
+
+-- Every figure with what it belongs to in words: for browsing, and for counting claims by source.
+CREATE VIEW figure_rows AS
+SELECT f.id AS figure_id, e.article_id, f.event_id, e.role, e.attacker, e.target_country, e.date, f.belongs_to,
+       w.category AS weapon_category, w.model AS weapon_model, p.name AS place,
+       f.kind, f.value, f.qualifier, f.source, f.evidence
+FROM figures f JOIN events e ON e.id = f.event_id
+LEFT JOIN weapons w ON w.id = f.weapon_id
+LEFT JOIN places p ON p.id = f.place_id;
+"""
+
+
+class RecordUsage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class RunRecord(BaseModel):
+    """One output record as the database stores it (``ExtractionResult.to_record``'s keys).
+
+    Records may come from JSONL written by an older or newer version, so
+    unknown keys are ignored; the events are read by the codebook's models.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: NonEmpty
+    status: str = "ok"
+    events: list[AttackEvent] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    model: str | None = None
+    prompt_version: str | None = None
+    usage: RecordUsage = Field(default_factory=RecordUsage)
+    cached: bool = False
+    seconds: float | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What an article's record does not carry: its title, url, source, date and text."""
+
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    published: str | None = None
+    text: str | None = None
+
+    @classmethod
+    def of(cls, article: Article) -> ArticleInfo:
+        published = article.published.isoformat() if article.published else None
+        return cls(article.title, article.url, article.source, published, article.text)
+
+
+Item = TypeVar("Item")
+
+
+class ArticleShelf:
+    """Article infos held from the moment an article is read until its record is written.
+
+    A run's records do not carry the article, so the writer looks its info up
+    here; holding only articles in flight keeps memory flat.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, ArticleInfo] = {}
+
+    def tap(self, items: Iterable[Item], skip: set[str] | frozenset[str] = frozenset()) -> Iterator[Item]:
+        """``items`` unchanged, remembering the info of each article that will be extracted."""
+        for item in items:
+            if isinstance(item, Article) and item.id not in skip:
+                self._held[item.id] = ArticleInfo.of(item)
+            yield item
+
+    def take(self, article_id: str) -> ArticleInfo | None:
+        return self._held.pop(article_id, None)
+
+
+def is_database(path: Path) -> bool:
+    """Whether ``path`` is an SQLite file (by its header, whatever its suffix)."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
+
+
+def open_database(path: Path, *, create: bool) -> sqlite3.Connection:
+    """A connection with foreign keys on; the schema made in a new (or empty) file when ``create``."""
+    if not create and not path.is_file():
+        raise InputError(f"{path}: no such database; check the path")
+    if path.is_dir():
+        raise ConfigError(f"--output {path} is a directory; give a file path")
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None)
+    try:
+        connection.execute("PRAGMA foreign_keys = ON")
+        _check_or_make_schema(connection, path, create)
+    except BaseException as exc:
+        connection.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise ConfigError(f"{path} is not an extractor database ({exc}); give another file") from None
+        raise
+    return connection
+
+
+def _check_or_make_schema(connection: sqlite3.Connection, path: Path, create: bool) -> None:
+    version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version == SCHEMA_VERSION:
+        return
+    empty = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
+    if version == 0 and not empty:
+        raise ConfigError(f"{path} is a SQLite database that extractor did not make; give another file")
+    if version != 0:
+        raise ConfigError(f"{path} holds database schema version {version}, not {SCHEMA_VERSION}; "
+                          "export the run again into a new file")
+    if not create:
+        raise InputError(f"{path}: an empty database, with no extractor run in it")
+    # WAL: readers (datasette, score) never wait for the writer, nor the writer for them.
+    connection.execute("PRAGMA journal_mode = WAL")
+    try:
+        connection.executescript(f"BEGIN IMMEDIATE; {SCHEMA}; PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+    except sqlite3.OperationalError:
+        if connection.in_transaction:
+            connection.rollback()
+        # Another connection made the schema first: what matters is that it is there now.
+        if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            raise
+
+
+@contextlib.contextmanager
+def transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One all-or-nothing write; an ``executescript`` inside may begin and commit on its own."""
+    if not connection.in_transaction:
+        connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if connection.in_transaction:
+            connection.rollback()
+        raise
+    if connection.in_transaction:
+        connection.commit()
+
+
+def done_ids(connection: sqlite3.Connection, retry_errors: bool = False) -> set[str]:
+    """Ids that already have a record (all, or all but errors), for a rerun to skip."""
+    query = "SELECT id FROM articles" + (" WHERE status != 'error'" if retry_errors else "")
+    return {row[0] for row in connection.execute(query)}
+
+
+class DatabaseWriter:
+    """A RecordWriter's shape (``write``, ``close``) over a database: one transaction per record.
+
+    ``articles`` supplies each record's article info as it is written (a run's
+    ``ArticleShelf``); without it the article columns stay null.
+    """
+
+    def __init__(self, path: Path, articles: ArticleShelf | None = None) -> None:
+        self.path = path
+        self.connection = open_database(path, create=True)
+        self.articles = articles
+        self.count = 0
+
+    def write(self, record: dict[str, Any]) -> None:
+        parsed = parse_record(record, str(self.path))
+        info = self.articles.take(parsed.id) if self.articles is not None else None
+        try:
+            with transaction(self.connection):
+                replace_article(self.connection, parsed, info)
+        except sqlite3.Error as exc:
+            raise OutputError(f"cannot write {self.path} ({exc}); {self.count} records of this run are safely "
+                              "written; fix that (free space, permissions) and rerun with the same --output "
+                              "to resume") from None
+        self.count += 1
+
+    def describe(self, article_id: str, info: ArticleInfo) -> bool:
+        """Fill in the article columns of a record already written; False if there is none."""
+        with transaction(self.connection):
+            cursor = self.connection.execute(
+                "UPDATE articles SET title = ?, url = ?, source = ?, published = ?, text = ? WHERE id = ?",
+                (info.title, info.url, info.source, info.published, info.text, article_id))
+        return cursor.rowcount > 0
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def parse_record(record: dict[str, Any], where: str) -> RunRecord:
+    try:
+        return RunRecord.model_validate(record)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        place = ".".join(str(part) for part in first["loc"]) or "record"
+        message = first["msg"]
+        raise InputError(f"{where}: record {record.get('id')!r} is not an output record ({place}: {message})") from None
+
+
+def replace_article(connection: sqlite3.Connection, record: RunRecord, info: ArticleInfo | None) -> None:
+    """The article's rows, replacing any it had (call inside a transaction).
+
+    Without ``info`` the article keeps the title, url, source, date and text it
+    had: a new record replaces the old record, not what is known of the article.
+    """
+    if info is None:
+        known = connection.execute("SELECT title, url, source, published, text FROM articles WHERE id = ?",
+                                   (record.id,)).fetchone()
+        info = ArticleInfo(*known) if known else ArticleInfo()
+    connection.execute("DELETE FROM articles WHERE id = ?", (record.id,))
+    connection.execute(
+        "INSERT INTO articles (id, status, title, published, source, url, model, prompt_version, mode, errors, "
+        "prompt_tokens, completion_tokens, cached, seconds, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (record.id, record.status, info.title, info.published, info.source, info.url, record.model,
+         record.prompt_version, record.mode, json.dumps(record.errors, ensure_ascii=False),
+         record.usage.prompt_tokens, record.usage.completion_tokens, int(record.cached), record.seconds, info.text))
+    for position, event in enumerate(record.events, start=1):
+        _insert_event(connection, record.id, position, event)
+
+
+def _insert_event(connection: sqlite3.Connection, article_id: str, position: int, event: AttackEvent) -> None:
+    event_id = _insert(connection, "INSERT INTO events (article_id, position, role, attacker, target_country, date, "
+                       "date_text, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (article_id, position, event.role, event.attacker, event.target_country, event.date,
+                        event.date_text, event.summary))
+    _insert_figures(connection, event_id, "event", None, {"killed": event.killed, "injured": event.injured})
+    for index, weapon in enumerate(event.weapons, start=1):
+        weapon_id = _insert(connection, "INSERT INTO weapons (event_id, position, category, model) VALUES (?, ?, ?, ?)",
+                            (event_id, index, weapon.category, weapon.model))
+        _insert_figures(connection, event_id, "weapon", weapon_id,
+                        {"launched": weapon.launched, "intercepted": weapon.intercepted})
+    for index, place in enumerate(event.places, start=1):
+        place_id = _insert(connection, "INSERT INTO places (event_id, position, name, kind, region) "
+                           "VALUES (?, ?, ?, ?, ?)", (event_id, index, place.name, place.kind, place.region))
+        _insert_figures(connection, event_id, "place", place_id, {"killed": place.killed, "injured": place.injured})
+    connection.executemany("INSERT INTO damage (event_id, position, category) VALUES (?, ?, ?)",
+                           [(event_id, index, category) for index, category in enumerate(event.damage, start=1)])
+
+
+def _insert_figures(connection: sqlite3.Connection, event_id: int, belongs_to: str, owner_id: int | None,
+                    figures: dict[str, Figure | None]) -> None:
+    weapon_id = owner_id if belongs_to == "weapon" else None
+    place_id = owner_id if belongs_to == "place" else None
+    connection.executemany(
+        "INSERT INTO figures (event_id, belongs_to, weapon_id, place_id, kind, value, qualifier, source, evidence) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(event_id, belongs_to, weapon_id, place_id, kind, f.value, f.qualifier, f.source, f.evidence)
+         for kind, f in figures.items() if f is not None])
+
+
+def _insert(connection: sqlite3.Connection, sql: str, values: tuple[Any, ...]) -> int:
+    row_id = connection.execute(sql, values).lastrowid
+    assert row_id is not None
+    return row_id
