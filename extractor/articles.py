@@ -249,7 +249,11 @@ def _kind(value: object) -> str:
         return "true/false"
     if isinstance(value, (int, float)):
         return f"a number ({value})"
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
 
 
 def iter_paths(path: Path) -> Iterator[Path]:

@@ -22,6 +22,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from extractor import assembly
 from extractor.articles import Article
 from extractor.assembly import answer_format
 from extractor.assembly.draft import draft_of
@@ -31,7 +32,7 @@ from extractor.errors import ContextLengthError, FatalModelError, InputError, In
 from extractor.grounding import ArticleChecks, validate_extraction
 from extractor.guards import RunGuard
 from extractor.llm.failures import validation_messages
-from extractor.llm.structured import ModelAnswer, Question
+from extractor.llm.structured import ModelAnswer, Question, answer_from
 from extractor.prompting import Prompt, load_prompt, render_messages
 from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
 from extractor.settings import Settings
@@ -90,9 +91,13 @@ class ExtractionResult:
 
 
 @cache
-def schema_fingerprint() -> str:
-    """A hash of the JSON schema the model is asked to fill, made once per process."""
-    return hashlib.sha256(canonical_json(extraction_json_schema()).encode("utf-8")).hexdigest()[:16]
+def schema_fingerprint(answer_format: str = "codebook") -> str:
+    """A hash of the JSON schema the model is asked to fill, made once per process and format."""
+    if answer_format == "codebook":
+        schema = extraction_json_schema()
+    else:
+        schema = assembly.answer_format(answer_format).response_model.model_json_schema()
+    return hashlib.sha256(canonical_json(schema).encode("utf-8")).hexdigest()[:16]
 
 
 @cache
@@ -205,10 +210,10 @@ class Extractor:
             "base_url": s.base_url,
             "mode": s.mode,
             "messages": render_messages(self.prompt, article, draft),
-            "schema": schema_fingerprint(),
+            "schema": schema_fingerprint(self.prompt.answer),
             "schema_version": SCHEMA_VERSION,
             "validators": validator_fingerprint(),
-            "prompt_version": self.prompt.version,
+            "prompt_version": self.prompt.request_version,
             "temperature": s.temperature,
             "max_tokens": s.max_tokens,
         }
@@ -219,7 +224,7 @@ class Extractor:
         messages = request["messages"]
         assert self.prompt is not None
         return Question(article, messages, ArticleChecks.of(article.text, messages[0]["content"]),
-                        cache_key(request), answer_format(self.prompt.answer))
+                        cache_key(request), answer_format(self.prompt.answer, self.prompt.assembler))
 
     def prompt_tokens(self, article: Article) -> int:
         """A cheap estimate of the prompt's size: four characters a token, plus the schema."""
@@ -237,9 +242,8 @@ class Extractor:
         if hit is None:
             return None
         try:
-            extraction = validate_extraction(hit["answer"], question.checks)
-            return ModelAnswer(extraction, hit["answer"], Usage(**hit.get("usage", {})), mode=hit.get("mode"))
-        except (ValidationError, KeyError, TypeError) as exc:
+            return answer_from(hit["answer"], question, Usage(**hit.get("usage", {})), hit.get("mode"))
+        except (InvalidOutputError, KeyError, TypeError) as exc:
             log.warning("cached answer for %s no longer validates (%s); asking again", article.id, exc)
             return None
 

@@ -2,8 +2,9 @@
 
 A prompt is a folder holding ``system.md`` and ``user.md`` (Jinja templates)
 and, optionally, ``prompt.json``: which answer format it asks for (``answer``:
-``codebook``, the default, or ``figures``) and whether the offline model's
-draft is shown to the model (``draft``). The article is passed to the
+``codebook``, the default, or ``figures``), how it is assembled into events
+(``assembler``: ``figures``, or ``merge`` into the offline model's events),
+and whether the offline model's draft is shown to the model (``draft``). The article is passed to the
 template as a value, so ``{{``, ``{%`` or ``$x`` inside an article reaches the
 model literally. A prompt's version is a hash of its files: it goes into
 every output record and the cache key, so an edited prompt never reuses
@@ -29,6 +30,7 @@ Message = dict[str, str]
 
 META = "prompt.json"
 ANSWER_FORMATS = ("codebook", "figures")
+ASSEMBLERS = {"codebook": ("codebook",), "figures": ("figures", "merge")}
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,23 @@ class Prompt:
 
     @property
     def version(self) -> str:
+        """The hash of every file of the prompt: what records name."""
         text = f"{self.system}\x00{self.user}" + (f"\x00{self.meta}" if self.meta else "")
         return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def request_version(self) -> str:
+        """The hash of what shapes the request (templates, answer format, draft), not of how the answer
+        is assembled: the cache key's, so that two strategies asking the same share the model's answers."""
+        asks = {k: v for k, v in self.options.items() if k in ("answer", "draft")}
+        if not asks and not self.meta:
+            return self.version
+        text = f"{self.system}\x00{self.user}\x00" + json.dumps(asks, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    @property
+    def assembler(self) -> str:
+        return str(self.options.get("assembler", self.answer))
 
     @property
     def answer(self) -> str:
@@ -84,8 +101,11 @@ def _options(folder: Path, meta: str) -> dict[str, Any]:
         options = json.loads(meta) if meta else {}
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{folder / META}: not JSON ({exc.msg})") from None
-    if not isinstance(options, dict) or options.get("answer", "codebook") not in ANSWER_FORMATS:
+    answer = options.get("answer", "codebook") if isinstance(options, dict) else None
+    if answer not in ANSWER_FORMATS:
         raise ConfigError(f"{folder / META}: 'answer' must be one of {', '.join(ANSWER_FORMATS)}")
+    if options.get("assembler", answer) not in ASSEMBLERS[answer]:
+        raise ConfigError(f"{folder / META}: 'assembler' must be one of {', '.join(ASSEMBLERS[answer])}")
     return options
 
 

@@ -43,6 +43,7 @@ LOCAL_INPUT_TOKENS = 10_000  # what fits the managed llama.cpp server's 16k cont
 # At 10 tokens a second an answer of 4,096 tokens takes 7 minutes: on a CPU server a
 # small model that falls into repeating itself is cut off at 2,048 (about 3 minutes).
 LOCAL_ANSWER_TOKENS = 2048
+LOCAL_PROMPT = "figures"
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def server_defaults(model: str, base_url: str | None) -> dict[str, Any]:
     """
     local = {"timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_tokens": LOCAL_ANSWER_TOKENS}
     if model.startswith(LOCAL_PREFIXES):
-        return {"mode": "json", "max_input_tokens": LOCAL_INPUT_TOKENS, **local}
+        # A small model on a CPU answers the codebook's schema with empty events; "figures" gets real ones.
+        return {"mode": "json", "max_input_tokens": LOCAL_INPUT_TOKENS, "prompt": LOCAL_PROMPT, **local}
     if model == RULES_MODEL or is_hosted(base_url):
         return {"mode": choose_mode(base_url), "timeout": 60.0, "concurrency": 4, "max_input_tokens": 120_000,
                 "max_tokens": 4096}

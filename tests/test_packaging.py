@@ -20,6 +20,7 @@ RUNTIME_FILES = [
     "extractor/report/templates/report.html.j2",
     "extractor/report/templates/_articles.html.j2",
     "extractor/report/templates/report.css",
+    "extractor/output/database.sql",
     "extractor/report/templates/view.html.j2",
     "extractor/report/templates/_view_article.html.j2",
     "extractor/report/templates/view.js",

@@ -21,7 +21,16 @@ def draft_of(text: str, published: dt.date | None) -> str:
 
 
 def render_draft(extraction: Extraction) -> str:
-    return json.dumps({"attacks": [_attack(event) for event in extraction.events]}, ensure_ascii=False)
+    """The draft as compact JSON, empty and null fields left out: every token of it is read, and copied, on a CPU."""
+    return json.dumps({"attacks": [_compact(_attack(event)) for event in extraction.events]}, ensure_ascii=False)
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v not in (None, [], "")}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
 
 
 def _attack(event: AttackEvent) -> dict[str, Any]:

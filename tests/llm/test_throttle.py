@@ -6,14 +6,16 @@ import asyncio
 import time
 
 import pytest
+from helpers import FakeClock
 
-from extractor.llm.throttle import Bucket, Throttle
+from extractor.llm.throttle import Bucket, Throttle, Window
 
 
 def test_a_429_halves_the_cap_and_pauses_every_request() -> None:
     throttle = Throttle(max_in_flight=8)
+    assert throttle.cap == 4.0  # slow start: a provider's limit is unknown until it says
     throttle.limited(retry_after=0.3)
-    assert throttle.cap == 4.0
+    assert throttle.cap == 2.0
 
     async def one_request() -> float:
         started = time.monotonic()
@@ -32,6 +34,39 @@ def test_successes_grow_the_cap_back_but_not_past_the_maximum() -> None:
     for _ in range(50):
         throttle.succeeded({})
     assert throttle.cap == 4.0
+
+
+def test_slow_start_grows_by_one_a_success_until_the_first_429() -> None:
+    throttle = Throttle(max_in_flight=32)
+    for _ in range(10):
+        throttle.succeeded({})
+    assert throttle.cap == 14.0
+    throttle.limited(retry_after=0.0)
+    throttle.succeeded({})
+    assert throttle.cap == pytest.approx(7.0 + 1 / 7)
+
+
+def test_a_stated_limit_sets_the_window_and_opens_the_cap() -> None:
+    clock = FakeClock()
+    throttle = Throttle(max_in_flight=32, clock=clock)
+    throttle.succeeded({"x-ratelimit-limit-requests": "1200", "x-ratelimit-remaining-requests": "0"})
+    assert throttle.requests is not None and throttle.requests.limit == 20 and throttle.cap == 32.0
+    waits = [throttle.requests.wait_for() for _ in range(60)]
+    assert waits[:20] == [0.0] * 20  # 20 in the first second, then 20 a second after that
+    assert waits[20] == pytest.approx(1.02) and waits[40] == pytest.approx(2.04)
+
+
+def test_an_rpm_window_never_lets_more_than_rpm_over_60_into_a_second() -> None:
+    clock = FakeClock()
+    window = Window(1200, clock)
+    sends = []
+    for _ in range(200):
+        sends.append(clock.now() + window.wait_for())
+        clock.time += 0.013  # requests keep coming faster than the limit
+    for index, sent in enumerate(sends):
+        assert sum(1 for other in sends if sent <= other < sent + 1.0) <= 20, index
+    slow = Window(30, clock)  # below 60 rpm: one every two seconds
+    assert slow.limit == 1 and slow.span == pytest.approx(2.04)
 
 
 def test_few_remaining_requests_lower_the_cap_before_the_limit_is_hit() -> None:

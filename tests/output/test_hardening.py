@@ -32,9 +32,8 @@ def test_a_second_writer_fails_at_once_naming_the_file_and_the_other_process(tmp
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(OutputLocked, match=f"pid {holder.pid}"):
-            with output_lock(out):
-                pass
+        with pytest.raises(OutputLocked, match=f"pid {holder.pid}"), output_lock(out):
+            pass
         result = CliRunner().invoke(main, ["extract", str(SEEDS), "-m", "rules", "-o", str(out)])
         assert result.exit_code == 2 and "being written by another extractor run" in result.stderr
         assert result.stderr.count("\n") == 1 and out.read_text() == ""  # nothing written

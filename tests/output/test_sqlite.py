@@ -181,7 +181,7 @@ def test_retry_errors_replaces_an_articles_rows_instead_of_adding_to_them(tmp_pa
 def record(article_id: str, *events: dict[str, Any], status: str = "ok") -> dict[str, Any]:
     return {"id": article_id, "model": "m", "prompt_version": "p", "status": status, "events": list(events),
             "errors": [] if status == "ok" else ["timeout: took too long"],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "cached": False, "seconds": 1.5, "mode": "tools"}
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "cached": False, "seconds": 1.5, "mode": "tools", "encoding": None}
 
 
 def counts(connection: sqlite3.Connection) -> dict[str, int]:
