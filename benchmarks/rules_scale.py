@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -23,11 +22,13 @@ REPO = Path(__file__).resolve().parent.parent
 CHILD = """
 import datetime as dt, json, resource, sys, time
 from extractor.rules import extract_rules
+extract_rules("Russia launched 3 drones at Kyiv.", dt.date(2024, 11, 19))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 text = open(sys.argv[1], encoding="utf-8").read()
 started = time.perf_counter()
 events = extract_rules(text, dt.date(2024, 11, 19)).events
 elapsed = time.perf_counter() - started
-print(json.dumps({"seconds": elapsed, "events": len(events),
+print(json.dumps({"seconds": elapsed, "events": len(events), "base_mb": base,
                   "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -54,9 +55,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     sizes = [0.25, 1.0] if args.quick else args.sizes
-    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print("size MB   seconds   s/MB    peak MB   peak MB per input MB   events")
-    first: tuple[float, float] | None = None
+    print("size MB   seconds    s/MB   s/MB vs smallest   peak MB   growth MB   growth per input MB   events")
+    smallest: float | None = None
     for megabytes in sizes:
         with tempfile.TemporaryDirectory() as scratch:
             path = Path(scratch) / "article.txt"
@@ -65,12 +65,10 @@ def main() -> None:
                                   check=True, cwd=REPO)
         row = json.loads(done.stdout)
         per_mb = row["seconds"] / size
-        first = first or (per_mb, row["peak_mb"])
-        print(f"{size:7.2f}  {row['seconds']:8.2f}  {per_mb:6.2f}  {row['peak_mb']:8.0f}  "
-              f"{(row['peak_mb'] - first[1] * 0) / size:20.1f}  {row['events']:7d}   "
-              f"time per MB {per_mb / first[0]:4.2f}x the smallest's")
-    del baseline
-
+        smallest = smallest or per_mb
+        growth = row["peak_mb"] - row["base_mb"]
+        print(f"{size:7.2f}  {row['seconds']:8.2f}  {per_mb:6.2f}  {per_mb / smallest:16.2f}x  "
+              f"{row['peak_mb']:8.0f}  {growth:10.0f}  {growth / size:20.1f}  {row['events']:7d}")
 
 if __name__ == "__main__":
     main()

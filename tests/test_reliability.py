@@ -397,6 +397,7 @@ def _interrupt_then_resume(tmp_path: Path, sig: signal.Signals, after_lines: int
         process.send_signal(sig)
         _, stderr = process.communicate(timeout=30)
         on_disk = out.read_bytes()
+        time.sleep(0.5)  # a request the killed run had sent may still be in the socket: let it land before reset
         server.reset()
         subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
         resent = [article_of(r.body)[:80] for r in server.requests if r.path == CHAT_PATH]
@@ -525,7 +526,7 @@ def test_r29_a_change_of_schema_or_validators_misses_the_cache(
 
     monkeypatch.setattr(pipeline, "validator_fingerprint", lambda: "changed-validators")
     assert not run(llm_server, use_cache=True, cache_dir=tmp_path).cached
-    monkeypatch.setattr(pipeline, "schema_fingerprint", lambda: "changed-schema")
+    monkeypatch.setattr(pipeline, "schema_fingerprint", lambda answer_format="codebook": "changed-schema")
     assert not run(llm_server, use_cache=True, cache_dir=tmp_path).cached
     assert llm_server.count(CHAT_PATH) == 3
 
