@@ -3,7 +3,7 @@
 Four brakes, all per run and shared by every article in flight:
 
 - a request window: at most rpm/60 requests in any one second, the way
-  providers quantize a per-minute limit. Its rate is ``--rpm`` when given,
+  providers quantize a per-minute limit, sent evenly spaced. Its rate is ``--rpm`` when given,
   else learned from the provider's ``x-ratelimit-limit-requests`` header on
   the first answer that carries it: pacing to a stated limit beats finding
   it by 429s;
@@ -24,7 +24,6 @@ Four brakes, all per run and shared by every article in flight:
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -51,9 +50,16 @@ class Bucket:
 
 
 class Window:
-    """At most ``limit`` requests in any ``span`` seconds (rpm/60 a second; longer spans below 60 rpm).
+    """At most rpm/60 requests in any one second (one per ``60/rpm`` seconds below 60 rpm), spaced evenly.
 
-    Each admission reserves the earliest moment it may go, so concurrent
+    Sends go out one ``interval`` apart rather than in a burst of rpm/60 at
+    each second's start: a burst leaves the client as a queue (each request
+    is built and written in turn), so its last requests arrive late, and a
+    provider counting arrivals in a sliding second then sees the next burst's
+    first requests inside the same second (measured: 5-7% of requests
+    answered 429 at 1,200 rpm). Evenly spaced, a request's arrival would have
+    to slip by ``rpm/60 * (MARGIN - 1)`` intervals' worth before two seconds'
+    requests overlapped. Each admission reserves its moment, so concurrent
     waiters take successive slots instead of all waking at once.
     """
 
@@ -63,18 +69,15 @@ class Window:
 
     def __init__(self, per_minute: float, clock: Clock = REAL_CLOCK) -> None:
         self.per_minute = per_minute
-        self.span = max(1.0, 60.0 / per_minute) * self.MARGIN
-        self.limit = max(1, int(per_minute * self.span / 60.0 / self.MARGIN))
+        self.interval = 60.0 / per_minute * self.MARGIN
         self.clock = clock
-        self.sent: deque[float] = deque()
+        self.next_free = clock.now()
 
     def wait_for(self) -> float:
         """Seconds until the next request may go; its slot is taken now."""
         now = self.clock.now()
-        while self.sent and self.sent[0] <= now - self.span:
-            self.sent.popleft()
-        start = now if len(self.sent) < self.limit else max(now, self.sent[-self.limit] + self.span)
-        self.sent.append(start)
+        start = max(now, self.next_free)
+        self.next_free = start + self.interval
         return start - now
 
 
@@ -114,13 +117,19 @@ class Throttle:
             while self.in_flight >= max(1, int(self.cap)):
                 await self._changed.wait()
             self.in_flight += 1
-        delay = max(0.0, self.paused_until - self.clock.now())
-        if self.requests is not None:
-            delay = max(delay, self.requests.wait_for())
-        if self.tokens is not None:
-            delay = max(delay, self.tokens.wait_for(float(tokens)))
-        if delay > 0:
-            await self.clock.sleep(delay)
+        delay = self.tokens.wait_for(float(tokens)) if self.tokens is not None else 0.0
+        while True:
+            await self._wait_out_pause()
+            seen = self.rate_limited
+            if self.requests is not None:
+                delay = max(delay, self.requests.wait_for())
+            if delay > 0:
+                await self.clock.sleep(delay)
+            if self.rate_limited == seen or self.paused_until <= self.clock.now():
+                return
+            delay = 0.0  # a 429 came while this request waited for its slot: take a new one after the pause
+
+    async def _wait_out_pause(self) -> None:
         while (remaining := self.paused_until - self.clock.now()) > 0:
             await self.clock.sleep(remaining)
 
@@ -149,6 +158,8 @@ class Throttle:
         self.cap = max(1.0, self.cap / 2)
         wait = retry_after if retry_after is not None else 1.0
         self.paused_until = max(self.paused_until, self.clock.now() + wait)
+        if self.requests is not None:  # the schedule resumes after the pause, not with a burst of missed slots
+            self.requests.next_free = max(self.requests.next_free, self.paused_until)
 
 
 def _int(headers: Mapping[str, str], name: str) -> int | None:

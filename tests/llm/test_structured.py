@@ -71,3 +71,16 @@ def test_a_reask_that_gets_a_new_answer_stays_at_the_set_temperature(llm_server:
     assert extract_via(llm_server, max_retries=2).status == "ok"
     temperatures = [r.body["temperature"] for r in llm_server.requests if r.path == CHAT_PATH]
     assert temperatures == [0.0, 0.0]
+
+
+def test_the_checked_schema_is_built_once_and_handed_out_as_a_copy() -> None:
+    import instructor
+
+    from extractor.llm.structured import CheckedExtraction
+    from extractor.schema import Extraction
+
+    assert issubclass(CheckedExtraction, instructor.OpenAISchema)  # instructor uses it as is, no class per call
+    first = CheckedExtraction.model_json_schema()
+    assert first == Extraction.model_json_schema()
+    first["properties"].clear()
+    assert CheckedExtraction.model_json_schema() == Extraction.model_json_schema()

@@ -50,9 +50,9 @@ def test_a_stated_limit_sets_the_window_and_opens_the_cap() -> None:
     clock = FakeClock()
     throttle = Throttle(max_in_flight=32, clock=clock)
     throttle.succeeded({"x-ratelimit-limit-requests": "1200", "x-ratelimit-remaining-requests": "0"})
-    assert throttle.requests is not None and throttle.requests.limit == 20 and throttle.cap == 32.0
-    waits = [throttle.requests.wait_for() for _ in range(60)]
-    assert waits[:20] == [0.0] * 20  # 20 in the first second, then 20 a second after that
+    assert throttle.requests is not None and throttle.requests.per_minute == 1200 and throttle.cap == 32.0
+    waits = [throttle.requests.wait_for() for _ in range(41)]
+    assert waits[0] == 0.0  # then one every 51 ms: 20 a second less the margin
     assert waits[20] == pytest.approx(1.02) and waits[40] == pytest.approx(2.04)
 
 
@@ -65,8 +65,9 @@ def test_an_rpm_window_never_lets_more_than_rpm_over_60_into_a_second() -> None:
         clock.time += 0.013  # requests keep coming faster than the limit
     for index, sent in enumerate(sends):
         assert sum(1 for other in sends if sent <= other < sent + 1.0) <= 20, index
+    assert min(b - a for a, b in zip(sends, sends[1:], strict=False)) == pytest.approx(0.051)  # evenly spaced, not bursts
     slow = Window(30, clock)  # below 60 rpm: one every two seconds
-    assert slow.limit == 1 and slow.span == pytest.approx(2.04)
+    assert slow.interval == pytest.approx(2.04)
 
 
 def test_few_remaining_requests_lower_the_cap_before_the_limit_is_hit() -> None:
