@@ -123,3 +123,15 @@ def extract_with_clock(server: Any, clock: FakeClock, text: str = ARTICLE, **opt
             await extractor.close()
 
     return asyncio.run(one())
+
+
+def ctrl_c_enabled() -> None:
+    """``preexec_fn`` for a child the test will send SIGINT: give it the default SIGINT action.
+
+    A shell without job control starts background commands with SIGINT ignored
+    (``cmd &`` in a script, CI runners), children inherit that, and Python then
+    installs no KeyboardInterrupt handler: the test's Ctrl-C would be lost.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

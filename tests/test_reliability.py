@@ -39,6 +39,7 @@ from helpers import (
     ARTICLE,
     DATASETS,
     FakeClock,
+    ctrl_c_enabled,
     event,
     extract_via,
     extract_with_clock,
@@ -370,7 +371,8 @@ def test_r22_a_non_english_article_is_extracted_and_priced_on_real_usage(llm_ser
 
 
 def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    return subprocess.Popen(command, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                            preexec_fn=ctrl_c_enabled)
 
 
 def _wait_for_lines(path: Path, count: int, timeout: float = 60) -> None:

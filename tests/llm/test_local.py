@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import ARTICLE, REPO
+from helpers import ARTICLE, REPO, ctrl_c_enabled
 
 from extractor.cli import main
 from extractor.errors import ConfigError
@@ -128,7 +128,7 @@ def test_an_interrupted_run_stops_its_server(tmp_path: Path, sig: signal.Signals
            "EXTRACTOR_CACHE_DIR": str(tmp_path / "cache")}
     run = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(tmp_path / "a.txt"),
                             "--model", f"gguf:{model}", "-o", str(tmp_path / "out.jsonl")],
-                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                           env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_enabled)
     deadline = time.monotonic() + 30
     while not _children(run.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
