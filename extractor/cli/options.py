@@ -127,22 +127,8 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM (what timeout, systemd and container runtimes send), handled as Ctrl-C is."""
 
 
-_TERM = {"received": False}
-
-
-def _terminate(signum: int, frame: Any) -> None:
-    """Hand SIGTERM to whatever handles Ctrl-C now: inside a run, asyncio's handler, which cancels
-    the run's main task so that it unwinds at an await (finished records kept, the local server
-    stopped); elsewhere Python's, which raises KeyboardInterrupt. An exception raised from here
-    could land anywhere in the event loop's own code instead."""
-    import signal
-
-    _TERM["received"] = True
-    handler = signal.getsignal(signal.SIGINT)
-    if callable(handler):
-        handler(signal.SIGINT, frame)
-    else:
-        raise Terminated()
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def handle_sigterm() -> None:
@@ -165,9 +151,8 @@ def reports_errors(func: F) -> F:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt as exc:
-            terminated = isinstance(exc, Terminated) or _TERM["received"]
-            what = "terminated" if terminated else "interrupted"
+            what = "terminated" if isinstance(exc, Terminated) else "interrupted"
             click.echo(f"{what}: finished records are on disk; rerun with the same --output to resume", err=True)
-            sys.exit(143 if terminated else 130)
+            sys.exit(143 if isinstance(exc, Terminated) else 130)
 
     return wrapper
