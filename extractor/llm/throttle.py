@@ -108,15 +108,26 @@ class Throttle:
         try:
             yield
         finally:
-            async with self._changed:
-                self.in_flight -= 1
-                self._changed.notify_all()
+            await self._release()
+
+    async def _release(self) -> None:
+        async with self._changed:
+            self.in_flight -= 1
+            self._changed.notify_all()
 
     async def _admit(self, tokens: int) -> None:
         async with self._changed:
             while self.in_flight >= max(1, int(self.cap)):
                 await self._changed.wait()
             self.in_flight += 1
+        try:
+            await self._wait_for_turn(tokens)
+        except BaseException:  # cancelled while waiting: the slot was never used
+            await self._release()
+            raise
+
+    async def _wait_for_turn(self, tokens: int) -> None:
+        """Wait out pauses, the request window and the token bucket."""
         delay = self.tokens.wait_for(float(tokens)) if self.tokens is not None else 0.0
         while True:
             await self._wait_out_pause()
@@ -146,7 +157,10 @@ class Throttle:
         """Pace to the provider's stated requests-per-minute limit, once it states one."""
         limit = _int(headers, "x-ratelimit-limit-requests") if headers else None
         if self.learns_rate and limit and (self.requests is None or self.requests.per_minute != limit):
-            self.requests = Window(float(limit), self.clock)
+            window = Window(float(limit), self.clock)
+            if self.requests is not None:  # slots already promised to waiters stay promised
+                window.next_free = max(window.next_free, self.requests.next_free)
+            self.requests = window
             if self.slow_start:
                 self.cap = float(self.max_in_flight)
 

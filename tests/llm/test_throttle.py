@@ -100,3 +100,28 @@ def test_the_token_bucket_charges_a_large_request_in_full() -> None:
     bucket = Bucket(per_minute=60_000)  # 1,000 tokens a second
     assert bucket.wait_for(1_000) == 0.0
     assert bucket.wait_for(5_000) == pytest.approx(5.0, abs=0.05)
+
+
+def test_a_request_cancelled_while_it_waits_for_its_slot_gives_the_slot_back() -> None:
+    async def scenario() -> int:
+        throttle = Throttle(max_in_flight=2, rpm=60)  # one a second: the second request waits
+        async with throttle.slot():
+            waiting = asyncio.ensure_future(throttle.slot().__aenter__())
+            await asyncio.sleep(0.05)
+            assert throttle.in_flight == 2
+            waiting.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
+        return throttle.in_flight
+
+    assert asyncio.run(scenario()) == 0
+
+
+def test_a_newly_stated_limit_keeps_the_slots_already_promised() -> None:
+    clock = FakeClock()
+    throttle = Throttle(max_in_flight=8, rpm=None, clock=clock)
+    throttle.learn({"x-ratelimit-limit-requests": "60"})
+    assert throttle.requests is not None
+    promised = [throttle.requests.wait_for() for _ in range(3)]  # 0, 1.02, 2.04 s from now
+    throttle.learn({"x-ratelimit-limit-requests": "120"})
+    assert throttle.requests.wait_for() >= promised[-1]
