@@ -10,11 +10,26 @@ the offline model's gazetteer, date and number readers, into events
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from extractor.errors import ConfigError
+
+if TYPE_CHECKING:
+    from extractor.schema import Extraction
+
+
+@lru_cache(maxsize=16)
+def offline_reading(text: str, published: dt.date | None) -> Extraction:
+    """The offline model's events for an article, read once: the draft prompt, the figures
+    assembler and the merge each need them, and a cached answer is re-assembled on every read.
+    Shared: callers copy (``model_dump``) before changing anything."""
+    from extractor.rules import extract_rules
+
+    return extract_rules(text, published)
 
 
 class FiguresFormat:

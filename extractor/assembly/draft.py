@@ -15,9 +15,9 @@ from extractor.schema import AttackEvent, Extraction, Figure
 
 def draft_of(text: str, published: dt.date | None) -> str:
     """The offline model's reading of an article, as figures-answer JSON."""
-    from extractor.rules import extract_rules
+    from extractor.assembly import offline_reading
 
-    return render_draft(extract_rules(text, published))
+    return render_draft(offline_reading(text, published))
 
 
 def render_draft(extraction: Extraction) -> str:

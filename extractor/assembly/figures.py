@@ -23,8 +23,8 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from extractor.articles import Article
+from extractor.assembly import offline_reading
 from extractor.grounding import EvidenceLocator, evidence_checker
-from extractor.rules import extract_rules
 from extractor.rules.damage import damage_categories
 from extractor.rules.dates import dateline_date, find_dates
 from extractor.rules.numbers import number_regex, parse_count
@@ -143,7 +143,7 @@ def assemble(answer: Figures, article: Article) -> dict[str, Any]:
     """Codebook events (as JSON) from a figures answer about ``article``; figures not quoted from it are dropped."""
     reference = dateline_date(article.text, article.published) or article.published
     text = _Text(article.text)
-    rules = extract_rules(article.text, article.published).events
+    rules = offline_reading(article.text, article.published).events
     events: dict[tuple[str, str, str | None], dict[str, Any]] = {}
     for attack in answer.attacks:
         event = _Event(attack, reference, text, rules)

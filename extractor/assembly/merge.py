@@ -15,15 +15,15 @@ from __future__ import annotations
 from typing import Any
 
 from extractor.articles import Article
+from extractor.assembly import offline_reading
 from extractor.assembly.figures import Figures, assemble
-from extractor.rules import extract_rules
 
 Event = dict[str, Any]
 
 
 def merge_into_rules(answer: Figures, article: Article) -> dict[str, Any]:
     """The offline model's events with the figures answer's additions, as codebook JSON."""
-    events = [e.model_dump(mode="json") for e in extract_rules(article.text, article.published).events]
+    events = [e.model_dump(mode="json") for e in offline_reading(article.text, article.published).events]
     for found in assemble(answer, article)["events"]:
         target = _counterpart(events, found)
         if target is not None:
