@@ -122,8 +122,10 @@ def run_articles(
                 asyncio.run(_drain(stream, summary, writer))
                 writer.close()
             except OutputError as exc:
+                then = ("rerun with the same --output to resume" if resumable
+                        else f"rerun: a {fmt} output is written again from the start")
                 raise OutputError(f"{exc}; {summary.written} records of this run are safely written; fix that "
-                                  f"(free space, permissions) and rerun with the same --output to resume") from None
+                                  f"(free space, permissions) and {then}") from None
     return summary
 
 

@@ -30,7 +30,7 @@ from extractor.output.records import FORMATS
               help="Append records here; a rerun resumes.")
 @click.option("--format", "fmt", type=click.Choice([*FORMATS, DATABASE]),
               help="jsonl, json, csv (one row per event), or sqlite (a database; needs --output). "
-                   "[default: sqlite for a .db or .sqlite --output, else jsonl]")
+                   "[default: what the --output suffix says (.csv, .json, .db, .sqlite), else jsonl]")
 @click.option("--retry-errors", is_flag=True, help="On resume, redo articles whose record is an error.")
 @reports_errors
 def extract(inputs: tuple[str, ...], published: str | None, encoding: str | None, output: Path | None,

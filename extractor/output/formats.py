@@ -11,10 +11,12 @@ from pathlib import Path
 DATABASE = "sqlite"
 DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 DEFAULT = "jsonl"
+BY_SUFFIX = {".csv": "csv", ".json": "json", ".jsonl": "jsonl", **dict.fromkeys(DATABASE_SUFFIXES, DATABASE)}
 
 
 def output_format(output: Path | None, asked: str | None) -> str:
-    """The format asked for; else sqlite for a database suffix (.db, .sqlite, .sqlite3); else jsonl."""
+    """The format asked for; else the one the output's suffix names (.csv, .json, .jsonl, .db,
+    .sqlite, .sqlite3), so that ``-o events.csv`` is a CSV file; else jsonl."""
     if asked:
         return asked
-    return DATABASE if output is not None and output.suffix.lower() in DATABASE_SUFFIXES else DEFAULT
+    return BY_SUFFIX.get(output.suffix.lower(), DEFAULT) if output is not None else DEFAULT

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from extractor.errors import ConfigError
+from extractor.output.sink import open_output
 
 
 class OutputLocked(ConfigError):
@@ -27,8 +28,7 @@ def output_lock(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (created if missing) for the block; fail at once if taken."""
     import fcntl
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = open_output(path, os.O_RDWR | os.O_CREAT)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

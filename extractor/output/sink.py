@@ -16,20 +16,27 @@ from pathlib import Path
 from extractor.errors import ConfigError, OutputError
 
 
+def open_output(path: Path, flags: int) -> int:
+    """A descriptor for the output file (its folder made if missing), or a one-line ConfigError."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, flags, 0o644)
+    except IsADirectoryError:
+        raise ConfigError(f"--output {path} is a directory; give a file path") from None
+    except (FileExistsError, NotADirectoryError):
+        raise ConfigError(f"--output {path}: part of its folder path is a file, not a folder; "
+                          "give another path") from None
+    except OSError as exc:
+        raise ConfigError(f"--output {path} cannot be opened for writing ({exc.strerror}); "
+                          "check the path and its permissions") from None
+
+
 class FileSink:
     """Unbuffered writes of whole records to one file (appended, or replacing it)."""
 
     def __init__(self, path: Path, *, append: bool) -> None:
         self.path = path
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.fd = os.open(path, flags, 0o644)
-        except IsADirectoryError:
-            raise ConfigError(f"--output {path} is a directory; give a file path") from None
-        except OSError as exc:
-            raise ConfigError(f"--output {path} cannot be opened for writing ({exc.strerror}); "
-                              "check the path and its permissions") from None
+        self.fd = open_output(path, os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC))
 
     def write(self, text: str) -> None:
         """Write ``text`` whole, or leave the file as it was and raise an OutputError."""
