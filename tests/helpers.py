@@ -135,3 +135,12 @@ def ctrl_c_enabled() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def write_corpus(path: Path, copies: int) -> int:
+    """``copies`` copies of the seed articles as JSONL, each with its own id and text; returns the count."""
+    with path.open("w", encoding="utf-8") as handle:
+        for copy in range(copies):
+            for a in seed_articles():
+                handle.write(json.dumps({**a, "id": f"{a['id']}-{copy}", "text": f"Copy {copy}. {a['text']}"}) + "\n")
+    return copies * len(seed_articles())

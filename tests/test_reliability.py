@@ -48,6 +48,7 @@ from helpers import (
     read_jsonl,
     seed_articles,
     ungrounded_event,
+    write_corpus,
 )
 
 from extractor.cli import main
@@ -77,14 +78,6 @@ def grounded(body: dict[str, Any]) -> Any:
 
 def cli(*args: str) -> Any:
     return CliRunner().invoke(main, list(args))
-
-
-def write_corpus(path: Path, copies: int) -> int:
-    with path.open("w", encoding="utf-8") as handle:
-        for copy in range(copies):
-            for a in seed_articles():
-                handle.write(json.dumps({**a, "id": f"{a['id']}-{copy}", "text": f"Copy {copy}. {a['text']}"}) + "\n")
-    return copies * len(seed_articles())
 
 
 # ----------------------------------------------------------------- the endpoint
