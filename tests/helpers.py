@@ -144,3 +144,15 @@ def write_corpus(path: Path, copies: int) -> int:
             for a in seed_articles():
                 handle.write(json.dumps({**a, "id": f"{a['id']}-{copy}", "text": f"Copy {copy}. {a['text']}"}) + "\n")
     return copies * len(seed_articles())
+
+
+def chromium() -> str:
+    """The headless Chromium the browser tests drive; a failure, not a skip, when it is missing."""
+    import shutil
+
+    import pytest
+
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        pytest.fail("headless Chromium is needed for the browser test: run `apt-get install -y chromium`")
+    return found

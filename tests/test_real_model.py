@@ -44,6 +44,7 @@ def test_the_local_model_extracts_grounded_figures_and_stops_its_server(tmp_path
     done = subprocess.run([sys.executable, "-m", "extractor", "extract", str(article), "--model", f"local:{MODEL}",
                            "-o", str(out), "--cache-dir", str(tmp_path / "cache")],
                           capture_output=True, text=True, timeout=1500, check=False)
+    assert out.exists(), done.stderr[-2000:]
     (record,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert record["status"] == "ok", (record["errors"], done.stderr[-2000:])
     is_grounded = evidence_checker(ARTICLE)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fakeserver import CHAT_PATH, FakeLLMServer, answer
 from helpers import ARTICLE, event, extract_via, extraction, figure, ungrounded_event
 
@@ -73,14 +74,26 @@ def test_a_reask_that_gets_a_new_answer_stays_at_the_set_temperature(llm_server:
     assert temperatures == [0.0, 0.0]
 
 
-def test_the_checked_schema_is_built_once_and_handed_out_as_a_copy() -> None:
+def test_the_checked_schema_is_built_once_and_handed_out_as_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
     import instructor
+    from pydantic import BaseModel
 
-    from extractor.llm.structured import CheckedExtraction
+    from extractor.llm import structured
     from extractor.schema import Extraction
 
-    assert issubclass(CheckedExtraction, instructor.OpenAISchema)  # instructor uses it as is, no class per call
-    first = CheckedExtraction.model_json_schema()
-    assert first == Extraction.model_json_schema()
+    assert issubclass(structured.CheckedExtraction, instructor.OpenAISchema)  # used as is, no class per call
+    monkeypatch.setattr(structured, "_SCHEMAS", {})
+    built = []
+    real = BaseModel.model_json_schema.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[BaseModel], *args: object, **kwargs: object) -> dict[str, object]:
+        built.append(cls)
+        return dict(real(cls, *args, **kwargs))
+
+    monkeypatch.setattr(BaseModel, "model_json_schema", classmethod(counting))
+    first = structured.CheckedExtraction.model_json_schema()
     first["properties"].clear()
-    assert CheckedExtraction.model_json_schema() == Extraction.model_json_schema()
+    second = structured.CheckedExtraction.model_json_schema()
+    assert built == [structured.CheckedExtraction]  # built once, not on every call
+    monkeypatch.undo()
+    assert second == Extraction.model_json_schema()  # and the caller's change did not reach the cache

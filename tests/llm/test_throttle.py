@@ -67,7 +67,7 @@ def test_an_rpm_window_never_lets_more_than_rpm_over_60_into_a_second() -> None:
         assert sum(1 for other in sends if sent <= other < sent + 1.0) <= 20, index
     assert min(b - a for a, b in zip(sends, sends[1:], strict=False)) == pytest.approx(0.051)  # evenly spaced, not bursts
     slow = Window(30, clock)  # below 60 rpm: one every two seconds
-    assert slow.interval == pytest.approx(2.04)
+    assert [slow.wait_for(), slow.wait_for()] == pytest.approx([0.0, 2.04])
 
 
 def test_few_remaining_requests_lower_the_cap_before_the_limit_is_hit() -> None:
@@ -124,4 +124,14 @@ def test_a_newly_stated_limit_keeps_the_slots_already_promised() -> None:
     assert throttle.requests is not None
     promised = [throttle.requests.wait_for() for _ in range(3)]  # 0, 1.02, 2.04 s from now
     throttle.learn({"x-ratelimit-limit-requests": "120"})
-    assert throttle.requests.wait_for() >= promised[-1]
+    assert promised == pytest.approx([0.0, 1.02, 2.04])
+    assert throttle.requests.wait_for() == pytest.approx(3.06)  # after the last promised slot, not on it
+
+
+def test_a_429_moves_the_request_window_past_its_pause() -> None:
+    clock = FakeClock()
+    throttle = Throttle(max_in_flight=8, rpm=1200, clock=clock)
+    assert throttle.requests is not None and throttle.requests.wait_for() == 0.0
+    throttle.limited(retry_after=0.5)
+    assert throttle.requests.wait_for() == pytest.approx(0.5)  # the schedule resumes after the pause
+    assert throttle.requests.wait_for() == pytest.approx(0.551)  # and goes on evenly from there

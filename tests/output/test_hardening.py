@@ -49,13 +49,13 @@ def test_two_runs_started_together_end_with_every_article_exactly_once(tmp_path:
     corpus = tmp_path / "corpus.jsonl"
     write_corpus(corpus, 8)
     out = tmp_path / "out.jsonl"
-    with FakeLLMServer(latency=0.05, responder=lambda body: answer({"events": []})) as server:
+    # 40 articles at 0.3 s, 4 at a time: the first run lasts about 3 s, long past the second's start.
+    with FakeLLMServer(latency=0.3, responder=lambda body: answer({"events": []})) as server:
         command = [sys.executable, "-m", "extractor", "extract", str(corpus), "--base-url", server.base_url,
                    "-m", "m", "--no-cache", "-o", str(out)]
         first, second = (subprocess.Popen(command, stderr=subprocess.PIPE, text=True) for _ in range(2))
-        codes = sorted((first.wait(), second.wait()))
-        _, err_second = second.communicate()
-        _, err_first = first.communicate()
+        (_, err_first), (_, err_second) = first.communicate(timeout=120), second.communicate(timeout=120)
+        codes = sorted((first.returncode, second.returncode))
         assert codes == [0, 2], (err_first, err_second)
         assert "being written by another extractor run" in err_first + err_second
         subprocess.run(command, check=True, capture_output=True)  # the loser reruns: nothing left to do

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import time
 from html import unescape
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import ARTICLE, event, figure
+from helpers import ARTICLE, chromium, event, figure
 from rich.console import Console
 
 from extractor.evaluation.report import EvalReport
@@ -332,14 +331,6 @@ def test_renders_a_report_built_by_the_scorer(tmp_path: Path) -> None:
 
 
 # ---- the page in a browser ------------------------------------------------------------------
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if found is None:
-        pytest.fail("headless Chromium is needed for the browser test: run `apt-get install -y chromium`")
-    return found
 
 
 @pytest.mark.slow

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -12,7 +11,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from helpers import DATASETS, event, figure
+from helpers import DATASETS, chromium, event, figure
 
 from extractor.cli import main
 from extractor.grounding import fold_text
@@ -206,13 +205,6 @@ def test_without_script_every_article_of_the_first_page_shows_and_later_ones_are
     assert [b.attrs["data-status"] for b in blocks] == ["invalid", "error"]
     assert all("<section" in b.text() and "</script" not in b.text().lower() for b in blocks)
     assert "later-note" in tree.ids
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if found is None:
-        pytest.fail("headless Chromium is needed for the browser test: run `apt-get install -y chromium`")
-    return found
 
 
 def browser_dom(page: Path, profile: Path, query: str = "") -> Tree:
