@@ -20,16 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import bundled
+
 REPO = Path(__file__).resolve().parent.parent
 
 
 def write_corpus(path: Path, count: int) -> None:
     """``count`` distinct records cycled from the bundled articles, written as a stream."""
-    sources = [
-        json.loads(line)
-        for name in ("seeds", "dev")
-        for line in (REPO / "evals" / "datasets" / name / "articles.jsonl").open(encoding="utf-8")
-    ]
+    sources = bundled("seeds", "dev")
     with path.open("w", encoding="utf-8") as handle:
         for index in range(count):
             record = sources[index % len(sources)]

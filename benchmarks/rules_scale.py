@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from corpus import bundled
+
 REPO = Path(__file__).resolve().parent.parent
 CHILD = """
 import datetime as dt, json, resource, sys, time
@@ -35,9 +37,7 @@ print(json.dumps({"seconds": elapsed, "events": len(events), "base_mb": base,
 
 def long_article(path: Path, megabytes: float) -> int:
     """One article of about ``megabytes`` MB: the bundled articles repeated, paragraphs kept."""
-    texts = [json.loads(line)["text"] for name in ("seeds", "dev", "heldout2")
-             for line in (REPO / "evals" / "datasets" / name / "articles.jsonl").read_text("utf-8").splitlines()
-             if line.strip()]
+    texts = [record["text"] for record in bundled("seeds", "dev", "heldout2")]
     target = int(megabytes * 1_000_000)
     parts, size, index = [], 0, 0
     while size < target:

@@ -31,6 +31,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
+from corpus import bundled  # noqa: E402
 from fakeserver import FakeLLMServer, answer  # noqa: E402
 
 from extractor.articles import Article  # noqa: E402
@@ -76,7 +77,7 @@ class ServerProcess:
 
 def corpus(path: Path, count: int) -> list[Article]:
     """``count`` distinct articles made from the bundled seeds, written as JSONL."""
-    seeds = [json.loads(line) for line in (REPO / "evals/datasets/seeds/articles.jsonl").open()]
+    seeds = bundled("seeds")
     articles = []
     with path.open("w", encoding="utf-8") as handle:
         for index in range(count):

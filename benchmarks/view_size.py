@@ -22,19 +22,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from corpus import bundled
+
 from extractor.api import extract_many
 from extractor.output.runs import StoredRun
 from extractor.output.sqlite import ArticleInfo
 from extractor.report.view import render_view, run_view
 
-SEEDS = Path(__file__).resolve().parent.parent / "evals" / "datasets" / "seeds" / "articles.jsonl"
-
 
 def seed_run(copies: int) -> StoredRun:
     """``copies`` articles: the seed records again and again, each copy with its own id and first line."""
-    import json
-
-    seeds = [json.loads(line) for line in SEEDS.read_text("utf-8").splitlines() if line.strip()]
+    seeds = bundled("seeds")
     results = {r.id: r for r in extract_many(seeds, model="rules", use_cache=False)}
     run = StoredRun({})
     for number in range(copies):
