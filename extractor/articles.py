@@ -20,9 +20,10 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import json
+import os
 import re
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,7 +179,12 @@ def decoded_lines(path: Path) -> Iterator[str | InputError]:
 def read_jsonl(
     lines: Iterable[str | InputError], origin: str, published: dt.date | None
 ) -> Iterator[Article | InputError]:
-    """Articles from JSONL records; each bad line is an error naming its number."""
+    """Articles from JSONL records; each bad line is an error naming its number.
+
+    A file of extractor's own records (a run's output) is refused whole in one
+    line: read as articles, every record would be an error record, and a run
+    writing into the folder it reads would feed on itself.
+    """
     for number, line in enumerate(lines, start=1):
         if isinstance(line, InputError):
             yield line
@@ -187,9 +193,19 @@ def read_jsonl(
             continue
         where = f"{origin}:{number}"
         try:
-            yield parse_record(line, where, published)
+            record = json_object(line, where)
+            if is_run_record(record):
+                yield InputError(f"{where}: {origin} is an extractor run (records with \"status\" and "
+                                 "\"events\", no text), not articles; give the articles it was made from")
+                return
+            yield record_to_article(record, where, published)
         except InputError as exc:
             yield exc
+
+
+def is_run_record(record: Mapping[str, Any]) -> bool:
+    """Whether a JSON object is one of extractor's output records rather than an article."""
+    return "status" in record and "events" in record and "text" not in record and "html" not in record
 
 
 def json_object(line: str, where: str) -> dict[str, object]:
@@ -256,25 +272,33 @@ def _kind(value: object) -> str:
     return type(value).__name__
 
 
-def iter_paths(path: Path) -> Iterator[Path]:
-    """The readable files under a directory, recursively, in a stable order."""
+def iter_paths(path: Path) -> list[Path]:
+    """The readable files under a directory, recursively, in a stable order, listed once."""
     wanted = TEXT_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
-    for child in sorted(path.rglob("*")):
-        if child.is_file() and child.suffix.lower() in wanted and not child.name.startswith("."):
-            yield child
+    return [child for child in sorted(path.rglob("*"))
+            if child.is_file() and child.suffix.lower() in wanted and not child.name.startswith(".")]
 
 
 def read_articles(
-    inputs: Iterable[str], published: dt.date | None = None, encoding: str | None = None
+    inputs: Iterable[str], published: dt.date | None = None, encoding: str | None = None,
+    exclude: Collection[Path] = (),
 ) -> Iterator[Article | InputError]:
     """Every article named by ``inputs`` (files, directories, ``-`` for stdin).
 
-    Ids must be unique across the whole run, since the output and a resume
-    know articles by id: a repeat is an error naming where it is. Only the
-    ids are kept, a few dozen bytes an article.
+    Directories are listed here, once, before any article is read, and no
+    file in ``exclude`` (the run's own output) is ever read: a run that
+    writes into a folder it reads must not read what it writes (item 36 of
+    docs/reliability.md). Ids must be unique across the whole run, since the
+    output and a resume know articles by id: a repeat is an error naming
+    where it is. Only the ids are kept, a few dozen bytes an article.
     """
+    plan = plan_inputs(inputs, exclude)
+    return _unique(_read_all(plan, published, encoding))
+
+
+def _unique(items: Iterator[Article | InputError]) -> Iterator[Article | InputError]:
     seen: set[str] = set()
-    for item in _read_all(inputs, published, encoding):
+    for item in items:
         if isinstance(item, Article):
             if item.id in seen:
                 item = InputError(f"{item.origin}: id {item.id!r} repeats an earlier article's; ids must be unique")
@@ -283,20 +307,51 @@ def read_articles(
         yield item
 
 
-def _read_all(inputs: Iterable[str], published: dt.date | None,
-              encoding: str | None) -> Iterator[Article | InputError]:
+Planned = Path | str | InputError  # a file to read, "-" for stdin, or why a name cannot be read
+
+
+def plan_inputs(inputs: Iterable[str], exclude: Collection[Path] = ()) -> list[Planned]:
+    """What a run will read, fixed now: directories listed, the run's own files left out.
+
+    ``exclude`` names files the run writes, or folders whose every file it writes (a batch's state).
+    """
+    own = [_identity(path) for path in exclude]
+    plan: list[Planned] = []
     for name in inputs:
-        if name == "-":
-            yield from read_stdin(published, encoding)
-            continue
         path = Path(name)
-        if path.is_dir():
-            for child in iter_paths(path):
-                yield from read_file(child, published, encoding)
+        if name == "-":
+            plan.append(name)
+        elif path.is_dir():
+            plan.extend(child for child in iter_paths(path) if not _is_own(child, own))
         elif not path.exists():
-            yield InputError(f"{name}: no such file or directory; check the path")
+            plan.append(InputError(f"{name}: no such file or directory; check the path"))
+        elif _is_own(path, own):
+            plan.append(InputError(f"{name}: is written by this run; a run never reads its own output, "
+                                   "give the articles instead"))
         else:
-            yield from read_file(path, published, encoding)
+            plan.append(path)
+    return plan
+
+
+def _identity(path: Path) -> str:
+    """A path as the file system knows it (symlinks and ``..`` resolved), to compare two names."""
+    return os.path.realpath(path)
+
+
+def _is_own(path: Path, own: list[str]) -> bool:
+    real = _identity(path)
+    return any(real == mine or real.startswith(mine + os.sep) for mine in own)
+
+
+def _read_all(plan: list[Planned], published: dt.date | None,
+              encoding: str | None) -> Iterator[Article | InputError]:
+    for item in plan:
+        if isinstance(item, InputError):
+            yield item
+        elif isinstance(item, str):
+            yield from read_stdin(published, encoding)
+        else:
+            yield from read_file(item, published, encoding)
 
 
 def read_stdin(published: dt.date | None, encoding: str | None = None) -> Iterator[Article | InputError]:

@@ -81,8 +81,13 @@ def run_extract(
     encoding: str | None = None,
     **options: Any,
 ) -> RunSummary:
-    """Extract from every input (files, directories, ``-``), writing each record as soon as it is done."""
-    return run_articles(read_articles(inputs, published, encoding), settings, **options)
+    """Extract from every input (files, directories, ``-``), writing each record as soon as it is done.
+
+    The inputs are listed before the output is opened, and the output is never one of them.
+    """
+    output = options.get("output")
+    articles = read_articles(inputs, published, encoding, exclude=[output] if output is not None else ())
+    return run_articles(articles, settings, **options)
 
 
 def run_articles(

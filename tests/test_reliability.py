@@ -232,7 +232,7 @@ def test_r13_a_refusal_is_recorded_as_refused_not_retried_not_no_events(llm_serv
 def test_r14_a_valid_answer_with_zero_events_is_ok_and_empty(llm_server: FakeLLMServer) -> None:
     llm_server.enqueue(answer(extraction()))
     result = run(llm_server)
-    assert result.status == "ok" and result.events == [] and result.to_record()["events"] == []
+    assert result.status == "ok" and result.events == [] and result.to_record().to_json()["events"] == []
 
 
 def test_r14b_the_openai_clients_own_retries_are_off(llm_server: FakeLLMServer) -> None:
@@ -323,7 +323,7 @@ def test_r20_prompt_injection_cannot_change_the_schema_leak_the_prompt_or_invent
     result = extract(INJECTION, base_url=llm_server.base_url, model="m", use_cache=False)
     assert result.status == "ok"
     assert llm_server.count(CHAT_PATH) == 3
-    record = json.dumps(result.to_record())
+    record = result.to_record().line()
     assert system_prompt[:80] not in record and "500" not in record
     user = llm_server.requests[0].body["messages"][-1]["content"]
     assert "Ignore previous instructions" in user and "Ignore previous" not in system_prompt
@@ -357,7 +357,7 @@ def test_r22_a_non_english_article_is_extracted_and_priced_on_real_usage(llm_ser
     result = extract(text, base_url=llm_server.base_url, model="gpt-4.1-mini", use_cache=False)
     assert result.status == "ok" and result.events[0].killed.value == 2
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (2345, 321)
-    assert run_cost("gpt-4.1-mini", [result.to_record()], load_prices()) == pytest.approx((2345 * 0.4 + 321 * 1.6) / 1e6)
+    assert run_cost("gpt-4.1-mini", [result.to_record().to_json()], load_prices()) == pytest.approx((2345 * 0.4 + 321 * 1.6) / 1e6)
 
 
 # ------------------------------------------------------------------------ runs
@@ -578,3 +578,62 @@ def test_r_mix_under_a_mix_of_faults_every_article_ends_exactly_once_with_its_re
             assert record["errors"][0].startswith(f"{reason}: "), (key, record["errors"])
         assert seen[key] == requests, (key, seen[key])
     assert summary.exit_code == 1 and summary.statuses == {"ok": 4, "invalid": 2, "error": 5}
+
+
+def _folder_with_a_bad_file(folder: Path) -> None:
+    """Two articles and a file that fails to read: each failure writes an error record to the output."""
+    folder.mkdir()
+    for record in seed_articles()[:2]:
+        (folder / f"{record['id']}.txt").write_text(record["text"], encoding="utf-8")
+    (folder / "empty.txt").write_text("", encoding="utf-8")
+    (folder / "binary.txt").write_bytes(b"\x00\x01\x02")
+
+
+def test_r36_an_output_inside_the_input_folder_is_never_read(tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    _folder_with_a_bad_file(news)
+    out = news / "out.jsonl"
+    result = cli("extract", str(news), "-o", str(out))
+    records = read_jsonl(out)
+    assert sorted(r["id"] for r in records) == sorted([*(r["id"] for r in seed_articles()[:2]), "empty", "binary"])
+    assert result.exit_code == 2  # the two bad files are input errors
+    # A second run resumes from the same output: it still does not read it, and adds nothing.
+    again = cli("extract", str(news), "-o", str(out))
+    assert len(read_jsonl(out)) == 4, again.output
+    assert "out.jsonl" not in again.output
+
+
+def test_r36b_an_output_named_as_an_input_is_refused_in_one_line(tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    _folder_with_a_bad_file(news)
+    out = tmp_path / "out.jsonl"
+    cli("extract", str(news), "-o", str(out))
+    before = out.read_bytes()
+    result = cli("extract", str(news), str(out), "-o", str(out))
+    lines = [line for line in result.output.splitlines() if str(out) in line]
+    assert len(lines) == 1 and "never reads its own output" in lines[0]
+    assert out.read_bytes() == before
+
+
+def test_r36c_a_run_given_as_input_is_refused_whole_in_one_line(tmp_path: Path) -> None:
+    news = tmp_path / "news"
+    _folder_with_a_bad_file(news)
+    first = tmp_path / "first.jsonl"
+    cli("extract", str(news), "-o", str(first))
+    second = tmp_path / "second.jsonl"
+    result = cli("extract", str(first), "-o", str(second))
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "is an extractor run" in errors[0], result.output
+    assert result.exit_code == 2
+    assert read_jsonl(second) == []
+
+
+def test_r36d_a_folder_is_listed_once_at_the_start(tmp_path: Path) -> None:
+    from extractor.articles import Article, read_articles
+
+    news = tmp_path / "news"
+    _folder_with_a_bad_file(news)
+    items = read_articles([str(news)])
+    (news / "late.txt").write_text("Written after the run began: Russia launched 5 drones.", encoding="utf-8")
+    ids = [item.id for item in items if isinstance(item, Article)]
+    assert "late" not in ids and len(ids) == 2

@@ -134,7 +134,7 @@ def submit_batches(
     with (state_dir / ARTICLES_FILE).open("w", encoding="utf-8") as sink:
         planner = _Planner(settings, state, RequestFiles(state_dir, max_requests, max_bytes), sink, warn)
         try:
-            for item in read_articles(inputs, published):
+            for item in read_articles(inputs, published, exclude=[state_dir]):
                 planner.add(item)
         finally:
             planner.close()
