@@ -38,7 +38,7 @@ def seed_run(copies: int) -> StoredRun:
     for number in range(copies):
         seed = seeds[number % len(seeds)]
         key = f"{seed['id']}-{number}"
-        run.records[key] = {**results[seed["id"]].to_record(), "id": key}
+        run.records[key] = results[seed["id"]].to_record().model_copy(update={"id": key})
         run.articles[key] = ArticleInfo(seed.get("title"), seed.get("url"), seed.get("source"), seed.get("published"),
                                         f"Copy {number}.\n{seed['text']}")
     return run

@@ -34,6 +34,7 @@ from extractor.guards import RunGuard
 from extractor.llm.failures import validation_messages
 from extractor.llm.structured import ModelAnswer, Question, answer_from
 from extractor.prompting import Prompt, load_prompt, render_messages
+from extractor.record import Record, Tokens, bounded
 from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
 from extractor.settings import Settings
 from extractor.usage import Usage, approx_tokens
@@ -68,26 +69,25 @@ class ExtractionResult:
     reason: Reason | None = None
     mode: str | None = None
     encoding: str | None = None  # how the input file was decoded, when it was a file
+    raw: str | None = None  # the model's last answer that failed validation
+    article: Article | None = None  # the article read, for the record's provenance
 
     @property
     def events(self) -> list[Any]:
         return list(self.extraction.events) if self.extraction else []
 
-    def to_record(self) -> dict[str, Any]:
-        """The output record, one JSON line per article."""
-        return {
-            "id": self.id,
-            "model": self.model,
-            "prompt_version": self.prompt_version,
-            "status": self.status,
-            "events": [e.model_dump(mode="json") for e in self.events],
-            "errors": self.errors,
-            "usage": self.usage.to_dict(),
-            "cached": self.cached,
-            "seconds": round(self.seconds, 3),
-            "mode": self.mode,
-            "encoding": self.encoding,
-        }
+    def to_record(self) -> Record:
+        """The output record, one JSON line per article, with the article's provenance."""
+        article = self.article
+        return Record(
+            id=self.id, model=self.model, prompt_version=self.prompt_version, status=self.status,
+            events=self.events, errors=self.errors,
+            usage=Tokens(prompt_tokens=self.usage.prompt_tokens, completion_tokens=self.usage.completion_tokens),
+            cached=self.cached, seconds=round(self.seconds, 3), mode=self.mode, encoding=self.encoding,
+            raw=bounded(self.raw),
+            published=article.published if article else None, title=article.title if article else None,
+            url=article.url if article else None, source=article.source if article else None,
+        )
 
 
 @cache
@@ -157,7 +157,8 @@ class Extractor:
         """The result of an article that got no valid answer: invalid, or an error with its reason."""
         usage = getattr(error, "usage", None) or Usage()
         if isinstance(error, InvalidOutputError):
-            return self.result(article_id, "invalid", started, errors=error.errors, usage=usage, reason=error.reason)
+            return self.result(article_id, "invalid", started, errors=error.errors, usage=usage, reason=error.reason,
+                               raw=error.raw)
         return self.result(article_id, "error", started, errors=[error.describe()], usage=usage, reason=error.reason)
 
     def input_failure(self, error: InputError) -> ExtractionResult | None:
@@ -168,6 +169,7 @@ class Extractor:
         """One article's result; only a FatalModelError escapes."""
         result = await self._extract(article)
         result.encoding = article.encoding
+        result.article = article
         return result
 
     async def _extract(self, article: Article) -> ExtractionResult:

@@ -12,7 +12,8 @@ extractor's own.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -183,11 +184,42 @@ class AttackEvent(_Strict):
         texts = [self.summary, self.date_text or "", self.target_country]
         texts += [p.name for p in self.places] + [p.region or "" for p in self.places]
         texts += [w.model or "" for w in self.weapons]
-        figures = [self.killed, self.injured]
-        figures += [f for w in self.weapons for f in (w.launched, w.intercepted)]
-        figures += [f for p in self.places for f in (p.killed, p.injured)]
-        texts += [f.source or "" for f in figures if f is not None]
+        texts += [slot.figure.source or "" for slot in self.figures()]
         return [t for t in texts if t]
+
+    def figures(self) -> Iterator[FigureSlot]:
+        """Every figure the event states, with what it counts: the one walk over an event's figures."""
+        tolls: tuple[tuple[FigureKind, Figure | None], ...] = (("killed", self.killed), ("injured", self.injured))
+        for kind, figure in tolls:
+            if figure is not None:
+                yield FigureSlot(kind, figure)
+        for weapon in self.weapons:
+            counts: tuple[tuple[FigureKind, Figure | None], ...] = (
+                ("launched", weapon.launched), ("intercepted", weapon.intercepted))
+            for kind, figure in counts:
+                if figure is not None:
+                    yield FigureSlot(kind, figure, weapon=weapon)
+        for place in self.places:
+            for kind, figure in (("killed", place.killed), ("injured", place.injured)):
+                if figure is not None:
+                    yield FigureSlot(kind, figure, place=place)  # type: ignore[arg-type]
+
+
+FigureKind = Literal["killed", "injured", "launched", "intercepted"]
+
+
+@dataclass(frozen=True)
+class FigureSlot:
+    """One figure of an event and what it counts: a toll of the event or of a place, or a weapon's count."""
+
+    kind: FigureKind
+    figure: Figure
+    weapon: Weapon | None = None
+    place: Place | None = None
+
+    @property
+    def owner(self) -> Literal["event", "weapon", "place"]:
+        return "weapon" if self.weapon is not None else "place" if self.place is not None else "event"
 
 
 class Extraction(_Strict):

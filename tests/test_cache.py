@@ -22,7 +22,7 @@ def test_second_run_is_served_from_cache_with_no_request(llm_server: FakeLLMServ
     second = run(llm_server, tmp_path)
     assert llm_server.count(CHAT_PATH) == 1
     assert (first.cached, second.cached) == (False, True)
-    assert second.to_record()["events"] == first.to_record()["events"] == [event()]
+    assert second.to_record().to_json()["events"] == first.to_record().to_json()["events"] == [event()]
     assert second.usage.prompt_tokens == 40
 
 

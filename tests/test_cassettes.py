@@ -106,7 +106,7 @@ def test_seed_articles_replay_to_their_gold_events(base_url: Any, vcr: Any) -> N
     assert sorted(r.id for r in results) == sorted(gold)
     for result in results:
         assert result.status == "ok", result.errors
-        assert result.to_record()["events"] == gold[result.id]
+        assert result.to_record().to_json()["events"] == gold[result.id]
         assert result.usage.prompt_tokens > 0
     assert vcr.play_count == (0 if RECORDING else 5)
 
@@ -119,7 +119,7 @@ def test_reask_of_ungrounded_evidence_replays(base_url: Any, vcr: Any) -> None:
     result = extract(ARTICLE, published="2024-11-19", model="gpt-4.1-mini", base_url=url, mode="tools", use_cache=False,
                      max_tokens=RECORDED_MAX_TOKENS)
     assert result.status == "ok"
-    assert result.to_record()["events"] == [event()]
+    assert result.to_record().to_json()["events"] == [event()]
     assert vcr.play_count == (0 if RECORDING else 2)
 
 

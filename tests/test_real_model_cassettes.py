@@ -80,7 +80,7 @@ def run_seed(index: int) -> dict[str, Any]:
     article = seed(index)
     result = extract(article["text"], published=article["published"], id=article["id"], model=MODEL,
                      base_url=RECORD_URL or REPLAY_URL, prompt="figures", use_cache=False)
-    return result.to_record()
+    return result.to_record().to_json()
 
 
 def test_figures_from_a_real_answer_are_grounded_and_scored(vcr: Any) -> None:

@@ -194,6 +194,8 @@ def test_r10_always_schema_violating_is_max_reasks_plus_one_calls_usage_summed_i
     assert llm_server.count(CHAT_PATH) == 3
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (300, 30)
     assert any("role" in e for e in result.errors)
+    # What the model said last is kept in the record, for whoever mends the prompt.
+    assert result.to_record().raw is not None and "sideways" in result.to_record().raw
 
 
 def test_r10b_ungrounded_evidence_is_reasked_naming_the_figure(llm_server: FakeLLMServer) -> None:

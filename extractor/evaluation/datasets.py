@@ -21,6 +21,7 @@ from extractor.articles import json_object
 from extractor.errors import InputError
 from extractor.output.runs import load_run
 from extractor.output.sqlite import is_database
+from extractor.record import Record as RunRecord
 from extractor.schema import AttackEvent, NonEmpty
 
 OK = "ok"
@@ -107,11 +108,11 @@ def load_predictions(path: str | Path) -> dict[str, Prediction]:
     return {record.id: record for _, record in _parse_lines(path, Prediction)}
 
 
-def _prediction(record: dict[str, Any], path: Path) -> Prediction:
+def _prediction(record: RunRecord, path: Path) -> Prediction:
     try:
-        return Prediction.model_validate(record)
+        return Prediction.model_validate(record.to_json())
     except ValidationError as error:
-        raise InputError(f"{path}: article {record['id']!r}: {_describe(error)}") from None
+        raise InputError(f"{path}: article {record.id!r}: {_describe(error)}") from None
 
 
 def _load_unique(path: Path, model: type[Unique]) -> dict[str, Unique]:

@@ -114,7 +114,7 @@ async def _collect(dataset: Dataset, settings: Settings) -> dict[str, Record]:
     records: dict[str, Record] = {}
     articles = (as_article(a) for a in dataset.articles.values())
     async for result in extract_stream(articles, settings):
-        records[result.id] = result.to_record()
+        records[result.id] = result.to_record().to_json()
     return records
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from extractor.schema import AttackEvent, Figure
+from extractor.schema import AttackEvent, Figure, FigureSlot
 from extractor.vocabulary import model_key, normalise, place_key, source_key
 
 KINDS = (
@@ -46,24 +46,29 @@ def event_facts(event: AttackEvent) -> EventFacts:
     facts: EventFacts = {}
     if event.date is not None:
         facts.setdefault(("date", event.date), None)
-    for kind, figure in (("killed", event.killed), ("injured", event.injured)):
-        if figure is not None:
-            facts.setdefault((kind, figure.value), figure)
     for weapon in event.weapons:
-        model = None if weapon.model is None else model_key(weapon.model)
-        facts.setdefault(("weapon", weapon.category, model), None)
-        for kind, figure in (("launched", weapon.launched), ("intercepted", weapon.intercepted)):
-            if figure is not None:
-                facts.setdefault((kind, weapon.category, model, figure.value), figure)
+        facts.setdefault(("weapon", weapon.category, _model(weapon.model)), None)
     for place in event.places:
-        name = place_key(place.name)
-        facts.setdefault(("place", place.kind, name), None)
-        for kind, figure in (("place_killed", place.killed), ("place_injured", place.injured)):
-            if figure is not None:
-                facts.setdefault((kind, name, figure.value), figure)
+        facts.setdefault(("place", place.kind, place_key(place.name)), None)
+    for slot in event.figures():
+        facts.setdefault(figure_fact(slot), slot.figure)
     for category in event.damage:
         facts.setdefault(("damage", category), None)
     return facts
+
+
+def _model(model: str | None) -> str | None:
+    return None if model is None else model_key(model)
+
+
+def figure_fact(slot: FigureSlot) -> Fact:
+    """The codebook's fact for one figure: a toll, a weapon's count, or a place's toll."""
+    value = slot.figure.value
+    if slot.weapon is not None:
+        return (slot.kind, slot.weapon.category, _model(slot.weapon.model), value)
+    if slot.place is not None:
+        return (f"place_{slot.kind}", place_key(slot.place.name), value)
+    return (slot.kind, value)
 
 
 def place_names(event: AttackEvent) -> frozenset[str]:
@@ -294,12 +299,7 @@ def source_tally(diff: ArticleDiff) -> tuple[int, int]:
 
 def event_figures(events: Sequence[AttackEvent]) -> list[Figure]:
     """Every Figure of the events: their own, their weapons' and their places'."""
-    figures: list[Figure | None] = []
-    for event in events:
-        figures += [event.killed, event.injured]
-        figures += [f for weapon in event.weapons for f in (weapon.launched, weapon.intercepted)]
-        figures += [f for place in event.places for f in (place.killed, place.injured)]
-    return [figure for figure in figures if figure is not None]
+    return [slot.figure for event in events for slot in event.figures()]
 
 
 def grounding_tally(events: Sequence[AttackEvent], is_grounded: Callable[[str], bool]) -> tuple[int, int]:

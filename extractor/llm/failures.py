@@ -199,6 +199,20 @@ def validation_messages(exc: BaseException) -> list[str]:
     return [f"{type(exc).__name__}: {exc}"]
 
 
+def last_answer(exc: Any) -> str | None:
+    """What the model said last (its message, or its tool call's arguments), from instructor's retry error."""
+    completion = getattr(exc, "last_completion", None)
+    choices = getattr(completion, "choices", None) or []
+    message = getattr(choices[0], "message", None) if choices else None
+    if message is None:
+        return None
+    calls = getattr(message, "tool_calls", None) or []
+    if calls:
+        return str(getattr(calls[0].function, "arguments", "") or "") or None
+    content = getattr(message, "content", None)
+    return str(content) if content else None
+
+
 def translate_failure(exc: Any, usage: Usage) -> ModelError:
     """Our error for what instructor gave up on: invalid output or a transport failure.
 
@@ -216,7 +230,7 @@ def translate_failure(exc: Any, usage: Usage) -> ModelError:
     ):
         attempts = getattr(exc, "n_attempts", None) or 1
         error = InvalidOutputError(f"the answer failed validation after {attempts} attempts",
-                                   errors=validation_messages(cause))
+                                   errors=validation_messages(cause), raw=last_answer(exc))
     elif isinstance(cause, openai.APIError):
         error = api_error(cause)
     else:

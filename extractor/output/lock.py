@@ -24,8 +24,11 @@ class OutputLocked(ConfigError):
 
 
 @contextlib.contextmanager
-def output_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing) for the block; fail at once if taken."""
+def output_lock(path: Path, shown: Path | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the block; fail at once if taken.
+
+    ``shown`` is the file the user named, when the lock is a file beside it.
+    """
     import fcntl
 
     fd = open_output(path, os.O_RDWR | os.O_CREAT)
@@ -35,7 +38,7 @@ def output_lock(path: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = _holder(fd)
             who = f" (pid {holder})" if holder else ""
-            raise OutputLocked(f"{path} is being written by another extractor run{who}; wait for it to finish, "
+            raise OutputLocked(f"{shown or path} is being written by another extractor run{who}; wait for it to finish, "
                                "or give this run another --output") from None
         yield
     finally:

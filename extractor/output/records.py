@@ -13,6 +13,9 @@ import json
 from collections.abc import Iterable
 from typing import IO, Any
 
+from extractor.record import Record
+from extractor.schema import Figure, Weapon
+
 FORMATS = ("jsonl", "json", "csv")
 CSV_COLUMNS = [
     "id", "model", "prompt_version", "status", "event", "role", "attacker", "target_country",
@@ -23,9 +26,10 @@ CSV_COLUMNS = [
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def record_line(record: dict[str, Any]) -> str:
+def record_line(record: Record | dict[str, Any]) -> str:
     """One JSONL line; non-ASCII kept readable, control characters escaped by json."""
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    data = record.to_json() if isinstance(record, Record) else record
+    return json.dumps(data, ensure_ascii=False) + "\n"
 
 
 def defang(value: str) -> str:
@@ -33,36 +37,35 @@ def defang(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
 
 
-def _figure(figure: dict[str, Any] | None) -> tuple[str, str]:
-    return ("", "") if figure is None else (str(figure["value"]), figure["qualifier"])
+def _figure(figure: Figure | None) -> tuple[str, str]:
+    return ("", "") if figure is None else (str(figure.value), figure.qualifier)
 
 
-def _weapons(weapons: list[dict[str, Any]]) -> str:
+def _weapons(weapons: list[Weapon]) -> str:
     parts = []
     for w in weapons:
-        name = w["category"] + (f"/{w['model']}" if w.get("model") else "")
-        counts = [
-            f"{label}={w[label]['value']}" for label in ("launched", "intercepted") if w.get(label)
-        ]
+        name = w.category + (f"/{w.model}" if w.model else "")
+        counts = [f"{label}={f.value}" for label, f in (("launched", w.launched), ("intercepted", w.intercepted))
+                  if f is not None]
         parts.append(" ".join([name, *counts]))
     return "; ".join(parts)
 
 
-def csv_rows(record: dict[str, Any]) -> list[dict[str, str]]:
+def csv_rows(record: Record) -> list[dict[str, str]]:
     """One row per event; an article without events still gets one row."""
-    base = {k: str(record.get(k) or "") for k in ("id", "model", "prompt_version", "status")}
-    base["errors"] = " | ".join(record.get("errors", []))
+    base = {"id": record.id, "model": record.model or "", "prompt_version": record.prompt_version or "",
+            "status": record.status, "errors": " | ".join(record.errors)}
     rows = []
-    for index, event in enumerate(record.get("events", []), start=1):
-        killed, killed_q = _figure(event.get("killed"))
-        injured, injured_q = _figure(event.get("injured"))
+    for index, event in enumerate(record.events, start=1):
+        killed, killed_q = _figure(event.killed)
+        injured, injured_q = _figure(event.injured)
         rows.append(base | {
-            "event": str(index), "role": event["role"], "attacker": event["attacker"],
-            "target_country": event["target_country"], "date": event.get("date") or "",
-            "date_text": event.get("date_text") or "", "killed": killed, "killed_qualifier": killed_q,
-            "injured": injured, "injured_qualifier": injured_q, "weapons": _weapons(event["weapons"]),
-            "places": "; ".join(p["name"] for p in event["places"]),
-            "damage": "; ".join(event["damage"]), "summary": event.get("summary", ""),
+            "event": str(index), "role": event.role, "attacker": event.attacker,
+            "target_country": event.target_country, "date": event.date or "",
+            "date_text": event.date_text or "", "killed": killed, "killed_qualifier": killed_q,
+            "injured": injured, "injured_qualifier": injured_q, "weapons": _weapons(event.weapons),
+            "places": "; ".join(p.name for p in event.places),
+            "damage": "; ".join(event.damage), "summary": event.summary,
         })
     return rows or [base]
 
@@ -84,11 +87,11 @@ class RecordWriter:
         elif fmt == "json":
             self._put("[")
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: Record) -> None:
         if self.fmt == "csv":
             self._put(_csv_text(lambda w: w.writerows({k: defang(v) for k, v in row.items()} for row in csv_rows(record))))
         elif self.fmt == "json":
-            self._put(("," if self.count else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+            self._put(("," if self.count else "") + "\n  " + json.dumps(record.to_json(), ensure_ascii=False))
         else:
             self._put(record_line(record))
         self.count += 1
@@ -109,7 +112,7 @@ def _csv_text(fill: Any) -> str:
     return buffer.getvalue()
 
 
-def render(records: Iterable[dict[str, Any]], fmt: str) -> str:
+def render(records: Iterable[Record], fmt: str) -> str:
     """All records in one of FORMATS, as text."""
     buffer = io.StringIO()
     writer = RecordWriter(buffer, fmt)

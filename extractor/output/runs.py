@@ -23,8 +23,8 @@ from extractor.errors import InputError
 from extractor.output.formats import DATABASE
 from extractor.output.records import render
 from extractor.output.sqlite import ArticleInfo, DatabaseWriter, is_database, open_database
+from extractor.record import Record, parse_record
 
-Record = dict[str, Any]
 Rows = dict[int, list[sqlite3.Row]]
 
 
@@ -40,7 +40,7 @@ def load_run(path: Path) -> StoredRun:
     """The run at ``path``, a JSONL file or a database (told apart by content, not suffix)."""
     if is_database(path):
         return load_database(path)
-    return StoredRun({record["id"]: record for record in jsonl_records(path)})
+    return StoredRun({record.id: record for record in jsonl_records(path)})
 
 
 def jsonl_records(path: Path) -> Iterator[Record]:
@@ -52,10 +52,7 @@ def jsonl_records(path: Path) -> Iterator[Record]:
             raise line
         if not line.strip():
             continue
-        record = json_object(line, f"{path}:{number}")
-        if not isinstance(record.get("id"), (str, int)) or record["id"] == "":
-            raise InputError(f'{path}:{number}: the record has no "id"; is this an extractor output file?')
-        yield {**record, "id": str(record["id"])}
+        yield parse_record(json_object(line, f"{path}:{number}"), f"{path}:{number}")
 
 
 def load_database(path: Path) -> StoredRun:
@@ -65,7 +62,7 @@ def load_database(path: Path) -> StoredRun:
         tables = {name: _rows(connection, name, key) for name, key in
                   (("weapons", "event_id"), ("places", "event_id"), ("damage", "event_id"))}
         figures = _figures(connection)
-        events: dict[str, list[Record]] = defaultdict(list)
+        events: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in connection.execute("SELECT * FROM events ORDER BY article_id, position"):
             events[row["article_id"]].append(_event(row, tables, figures))
         run = StoredRun({})
@@ -83,9 +80,9 @@ def _rows(connection: sqlite3.Connection, table: str, key: str) -> Rows:
     return grouped
 
 
-def _figures(connection: sqlite3.Connection) -> dict[tuple[str, int, str], Record]:
+def _figures(connection: sqlite3.Connection) -> dict[tuple[str, int, str], dict[str, Any]]:
     """Figures by (what they belong to, its id, kind)."""
-    found: dict[tuple[str, int, str], Record] = {}
+    found: dict[tuple[str, int, str], dict[str, Any]] = {}
     for row in connection.execute("SELECT * FROM figures"):
         owner = {"event": row["event_id"], "weapon": row["weapon_id"], "place": row["place_id"]}[row["belongs_to"]]
         found[(row["belongs_to"], owner, row["kind"])] = {
@@ -93,7 +90,8 @@ def _figures(connection: sqlite3.Connection) -> dict[tuple[str, int, str], Recor
     return found
 
 
-def _event(row: sqlite3.Row, tables: dict[str, Rows], figures: dict[tuple[str, int, str], Record]) -> Record:
+def _event(row: sqlite3.Row, tables: dict[str, Rows],
+           figures: dict[tuple[str, int, str], dict[str, Any]]) -> dict[str, Any]:
     """One event as ``AttackEvent.model_dump(mode="json")`` gives it, keys in the same order."""
     event_id = row["id"]
     return {
@@ -114,15 +112,16 @@ def _event(row: sqlite3.Row, tables: dict[str, Rows], figures: dict[tuple[str, i
     }
 
 
-def _record(row: sqlite3.Row, events: list[Record]) -> Record:
-    """An article's row as the record ``ExtractionResult.to_record`` wrote, keys in the same order."""
-    return {
+def _record(row: sqlite3.Row, events: list[dict[str, Any]]) -> Record:
+    """An article's row as the record ``ExtractionResult.to_record`` wrote."""
+    return Record.model_validate({
         "id": row["id"], "model": row["model"], "prompt_version": row["prompt_version"], "status": row["status"],
         "events": events, "errors": json.loads(row["errors"]),
         "usage": {"prompt_tokens": row["prompt_tokens"], "completion_tokens": row["completion_tokens"]},
         "cached": bool(row["cached"]), "seconds": row["seconds"], "mode": row["mode"],
-        "encoding": row["encoding"],
-    }
+        "encoding": row["encoding"], "published": row["published"], "title": row["title"], "url": row["url"],
+        "source": row["source"],
+    })
 
 
 def export_run(run: Path, output: Path, fmt: str = DATABASE, articles: Path | None = None) -> int:

@@ -31,11 +31,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
 from extractor.articles import Article
 from extractor.errors import ConfigError, InputError, OutputError
-from extractor.schema import AttackEvent, Figure, NonEmpty
+from extractor.record import Record
+from extractor.schema import AttackEvent, Figure
 
 # Changing database.sql changes this number: a database of another version is refused, not misread.
 SCHEMA_VERSION = 1
@@ -48,35 +47,6 @@ def schema() -> str:
     return resources.files("extractor.output").joinpath("database.sql").read_text("utf-8")
 
 
-class RecordUsage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-class RunRecord(BaseModel):
-    """One output record as the database stores it (``ExtractionResult.to_record``'s keys).
-
-    Records may come from JSONL written by an older or newer version, so
-    unknown keys are ignored; the events are read by the codebook's models.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    id: NonEmpty
-    status: str = "ok"
-    events: list[AttackEvent] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
-    model: str | None = None
-    prompt_version: str | None = None
-    usage: RecordUsage = Field(default_factory=RecordUsage)
-    cached: bool = False
-    seconds: float | None = None
-    mode: str | None = None
-    encoding: str | None = None
-
-
 @dataclass(frozen=True)
 class ArticleInfo:
     """What an article's record does not carry: its title, url, source, date and text."""
@@ -86,6 +56,12 @@ class ArticleInfo:
     source: str | None = None
     published: str | None = None
     text: str | None = None
+
+    def filled_from(self, record: Record) -> ArticleInfo:
+        """This info with what the record knows of its article in the places it has nothing."""
+        published = record.published.isoformat() if record.published else None
+        return ArticleInfo(self.title or record.title, self.url or record.url, self.source or record.source,
+                           self.published or published, self.text)
 
     @classmethod
     def of(cls, article: Article) -> ArticleInfo:
@@ -204,8 +180,8 @@ class DatabaseWriter:
         self.articles = articles
         self.count = 0
 
-    def write(self, record: dict[str, Any]) -> None:
-        parsed = parse_record(record, str(self.path))
+    def write(self, record: Record) -> None:
+        parsed = record
         info = self.articles.take(parsed.id) if self.articles is not None else None
         try:
             with transaction(self.connection):
@@ -228,26 +204,18 @@ class DatabaseWriter:
         self.connection.close()
 
 
-def parse_record(record: dict[str, Any], where: str) -> RunRecord:
-    try:
-        return RunRecord.model_validate(record)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        place = ".".join(str(part) for part in first["loc"]) or "record"
-        message = first["msg"]
-        raise InputError(f"{where}: record {record.get('id')!r} is not an output record ({place}: {message})") from None
-
-
-def replace_article(connection: sqlite3.Connection, record: RunRecord, info: ArticleInfo | None) -> None:
+def replace_article(connection: sqlite3.Connection, record: Record, info: ArticleInfo | None) -> None:
     """The article's rows, replacing any it had (call inside a transaction).
 
     Without ``info`` the article keeps the title, url, source, date and text it
-    had: a new record replaces the old record, not what is known of the article.
+    had: a new record replaces the old record, not what is known of the article;
+    the record's own provenance fills in what it carries.
     """
     if info is None:
         known = connection.execute("SELECT title, url, source, published, text FROM articles WHERE id = ?",
                                    (record.id,)).fetchone()
         info = ArticleInfo(*known) if known else ArticleInfo()
+    info = info.filled_from(record)
     connection.execute("DELETE FROM articles WHERE id = ?", (record.id,))
     connection.execute(
         "INSERT INTO articles (id, status, title, published, source, url, model, prompt_version, mode, encoding, "

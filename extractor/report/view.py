@@ -20,7 +20,8 @@ from pathlib import Path
 from extractor.articles import Article, read_articles
 from extractor.grounding import EvidenceLocator
 from extractor.output.runs import StoredRun, load_run
-from extractor.output.sqlite import ArticleInfo, RunRecord, parse_record
+from extractor.output.sqlite import ArticleInfo
+from extractor.record import Record
 from extractor.report.format import fmt_count
 from extractor.report.html import asset, page_security, render_template
 from extractor.report.spans import Mark, pieces
@@ -94,7 +95,7 @@ class TextPiece:
 class ArticleView:
     number: int
     anchor: str
-    record: RunRecord
+    record: Record
     info: ArticleInfo
     link: str | None
     cards: list[EventCard]
@@ -132,13 +133,13 @@ def run_view(name: str, run: StoredRun, texts: dict[str, ArticleInfo] | None = N
     """Every article of the run in its order; ``texts`` (an input file's articles) fill in what the run lacks."""
     texts = texts or {}
     articles = [
-        article_view(number, parse_record(record, name), texts.get(key) or run.articles.get(key) or ArticleInfo())
+        article_view(number, record, texts.get(key) or run.articles.get(key) or ArticleInfo())
         for number, (key, record) in enumerate(run.records.items(), start=1)
     ]
     events = [card.event for a in articles for card in a.cards]
     dates = sorted(e.date for e in events if e.date)
     lines = [line for a in articles for card in a.cards for line in card_figures(card)]
-    counts = Counter(a.record.status for a in articles)
+    counts: Counter[str] = Counter(a.record.status for a in articles)
     return RunView(
         name=name, articles=articles,
         statuses=[(s, counts[s]) for s in (*STATUSES, *sorted(set(counts) - set(STATUSES)))],
@@ -158,7 +159,7 @@ class Quote:
     figure: Figure
 
 
-def article_view(number: int, record: RunRecord, info: ArticleInfo) -> ArticleView:
+def article_view(number: int, record: Record, info: ArticleInfo) -> ArticleView:
     anchor = f"a{number}"
     quotes = [quote for index, event in enumerate(record.events, 1)
               for quote in event_quotes(f"{anchor}-e{index}", index, event)]

@@ -151,5 +151,5 @@ def test_figures_and_merge_share_the_models_cached_answer(llm_server: Any, tmp_p
     merged = extract(TEXT, prompt="merge", **options)
     assert llm_server.count(CHAT_PATH) == 1  # one model call served all three
     assert (first.status, again.cached, merged.cached) == ("ok", True, True)
-    assert again.to_record()["events"] == first.to_record()["events"]
+    assert again.to_record().to_json()["events"] == first.to_record().to_json()["events"]
     assert len(merged.events) >= len(first.events) and merged.prompt_version != first.prompt_version

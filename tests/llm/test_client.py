@@ -6,7 +6,6 @@ faults (retries, re-asks, refusals, ...) are in test_reliability.py.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -27,7 +26,7 @@ def test_each_answer_form_parses_in_its_mode(llm_server: FakeLLMServer, mode: st
     llm_server.enqueue(answer(extraction(event()), form=form))  # type: ignore[arg-type]
     result = run(llm_server, mode=mode)
     assert result.status == "ok", result.errors
-    assert result.to_record()["events"] == [event()]
+    assert result.to_record().to_json()["events"] == [event()]
     assert llm_server.count(CHAT_PATH) == 1
 
 
@@ -95,4 +94,4 @@ def test_instructions_cannot_leak_through_a_figures_source(llm_server: FakeLLMSe
     llm_server.responder = leaky_then_clean
     result = extract_via(llm_server)
     assert result.status == "ok" and llm_server.count(CHAT_PATH) == 2
-    assert seen["system"][:80] not in json.dumps(result.to_record())
+    assert seen["system"][:80] not in result.to_record().line()

@@ -22,6 +22,7 @@ from helpers import ARTICLE, DATASETS, REPO, event, extraction, figure, read_jso
 from extractor.cli import main
 from extractor.output.runs import load_run
 from extractor.output.sqlite import SCHEMA_VERSION, DatabaseWriter, is_database, open_database
+from extractor.record import Record
 
 SEEDS = DATASETS / "seeds" / "articles.jsonl"
 FIGURES_BY_ARTICLE = """
@@ -71,8 +72,10 @@ def consistent(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def without_seconds(records: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {key: {k: v for k, v in record.items() if k != "seconds"} for key, record in records.items()}
+def without_seconds(records: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Records (typed or as JSON) as JSON, without the seconds that differ between two runs."""
+    plain = {key: r.to_json() if isinstance(r, Record) else r for key, r in records.items()}
+    return {key: {k: v for k, v in record.items() if k != "seconds"} for key, record in plain.items()}
 
 
 @pytest.fixture(scope="module")
@@ -178,10 +181,10 @@ def test_retry_errors_replaces_an_articles_rows_instead_of_adding_to_them(tmp_pa
     assert without_seconds(load_run(database).records) == without_seconds(load_run(fresh).records)
 
 
-def record(article_id: str, *events: dict[str, Any], status: str = "ok") -> dict[str, Any]:
-    return {"id": article_id, "model": "m", "prompt_version": "p", "status": status, "events": list(events),
+def record(article_id: str, *events: dict[str, Any], status: str = "ok") -> Record:
+    return Record.model_validate({"id": article_id, "model": "m", "prompt_version": "p", "status": status, "events": list(events),
             "errors": [] if status == "ok" else ["timeout: took too long"],
-            "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "cached": False, "seconds": 1.5, "mode": "tools", "encoding": None}
+            "usage": {"prompt_tokens": 10, "completion_tokens": 5}, "cached": False, "seconds": 1.5, "mode": "tools", "encoding": None})
 
 
 def counts(connection: sqlite3.Connection) -> dict[str, int]:
@@ -226,7 +229,8 @@ KILL_MID_WRITE = """
 import json, os, signal, sys
 from pathlib import Path
 from extractor.output import sqlite
-first, second = json.loads(sys.stdin.read())
+from extractor.record import Record
+first, second = (Record.model_validate(r) for r in json.loads(sys.stdin.read()))
 writer = sqlite.DatabaseWriter(Path(sys.argv[1]))
 writer.write(first)
 write_figures = sqlite._insert_figures
@@ -241,7 +245,7 @@ writer.write(second)
 def test_a_process_killed_in_the_middle_of_an_articles_transaction_leaves_it_absent(tmp_path: Path) -> None:
     database = tmp_path / "run.db"
     records = [record("whole", event()), record("torn", event(), event())]
-    done = subprocess.run([sys.executable, "-c", KILL_MID_WRITE, str(database)], input=json.dumps(records),
+    done = subprocess.run([sys.executable, "-c", KILL_MID_WRITE, str(database)], input=json.dumps([r.to_json() for r in records]),
                           text=True, capture_output=True, timeout=60, check=False)
     assert done.returncode == -signal.SIGKILL, done.stderr
     assert (tmp_path / "run.db-wal").exists()  # the kill left the log for the next opener to recover
@@ -330,12 +334,12 @@ def test_export_turns_a_jsonl_run_into_the_same_database_and_back(seed_runs: tup
     assert all(info.text for info in load_run(database).articles.values())
     back = tmp_path / "back.jsonl"
     assert invoke("export", str(database), "--format", "jsonl", "-o", str(back)).exit_code == 0
-    assert read_jsonl(back) == list(load_run(database).records.values())
+    assert read_jsonl(back) == [r.to_json() for r in load_run(database).records.values()]
 
 
 def test_export_of_a_bad_line_names_it(tmp_path: Path) -> None:
     run = tmp_path / "run.jsonl"
-    run.write_text(json.dumps(record("a")) + "\nnot json\n")
+    run.write_text(record("a").line() + "not json\n")
     result = invoke("export", str(run), "-o", str(tmp_path / "run.db"))
     assert result.exit_code == 2 and f"{run}:2: not JSON" in result.stderr
 
@@ -363,7 +367,7 @@ def test_a_lock_on_the_database_file_leaves_sqlite_working(tmp_path: Path) -> No
         fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
         writer = DatabaseWriter(database)
         writer.write(record("a", event()))
-        assert load_run(database).records["a"]["events"]
+        assert load_run(database).records["a"].events
         writer.close()
     finally:
         os.close(holder)
@@ -382,11 +386,11 @@ def test_a_second_run_on_a_database_being_written_fails_at_once(tmp_path: Path) 
 
 def test_export_keeps_the_last_record_of_an_id_as_a_rerun_appends_it(tmp_path: Path) -> None:
     run = tmp_path / "run.jsonl"
-    run.write_text("".join(json.dumps(r) + "\n" for r in (record("a", status="error"), record("b", event()),
+    run.write_text("".join(r.line() for r in (record("a", status="error"), record("b", event()),
                                                            record("a", event()))))
     assert invoke("export", str(run), "-o", str(tmp_path / "run.db")).exit_code == 0
     stored = load_run(tmp_path / "run.db")
-    assert stored.records == load_run(run).records and stored.records["a"]["status"] == "ok"
+    assert stored.records == load_run(run).records and stored.records["a"].status == "ok"
     assert counts(consistent(tmp_path / "run.db"))["events"] == 2
 
 

@@ -17,6 +17,7 @@ from extractor.cli import main
 from extractor.grounding import fold_text
 from extractor.output.runs import StoredRun, load_run
 from extractor.output.sqlite import ArticleInfo
+from extractor.record import Record
 from extractor.report.html import csp_hash
 from extractor.report.view import render_view, run_view
 
@@ -86,7 +87,7 @@ class Tree(HTMLParser):
 def expected_figures(run: StoredRun) -> Iterator[tuple[str, str, str]]:
     """(article anchor, event anchor, figure anchor) and its evidence, for every figure of every record."""
     for number, record in enumerate(run.records.values(), start=1):
-        for index, e in enumerate(record["events"], start=1):
+        for index, e in enumerate(record.to_json()["events"], start=1):
             card = f"a{number}-e{index}"
             slots = [(kind, e[kind]) for kind in ("killed", "injured")]
             slots += [(f"w{i}-{kind}", w[kind]) for i, w in enumerate(e["weapons"], 1) for kind in ("launched", "intercepted")]
@@ -168,7 +169,7 @@ def hostile_run() -> StoredRun:
         "invalid": ArticleInfo("Invalid one", "https://example.org/a?b=1&c=<2>", None, None, "Some text."),
         "error": ArticleInfo(None, None, None, None, "Other text."),
     }
-    return StoredRun(records, articles)
+    return StoredRun({key: Record.model_validate(value) for key, value in records.items()}, articles)
 
 
 def test_hostile_article_text_and_model_output_stay_text(tmp_path: Path) -> None:
@@ -237,7 +238,7 @@ def test_the_seed_articles_page_renders_in_chromium_with_a_mark_for_every_figure
     ukrainian = [a for a in shown(by_attacker)]
     records = list(load_run(seed_db).records.values())
     assert ukrainian == [f"a{n}" for n, r in enumerate(records, 1)
-                         if any(e["attacker"] == "Ukraine" and (e["date"] or "") >= "2025-01-01" for e in r["events"])]
+                         if any(e.attacker == "Ukraine" and (e.date or "") >= "2025-01-01" for e in r.events)]
     assert 0 < len(ukrainian) < 5
     dimmed = [c for c in by_attacker.root.find("article", "event") if "unmatched" in c.classes]
     assert dimmed and all(c.attrs["data-attacker"] == "Russia" or c.attrs["data-date"] < "2025-01-01" for c in dimmed)
@@ -269,4 +270,4 @@ def test_the_events_of_each_article_are_given_to_the_filters_as_json(seed_db: Pa
     tree = Tree(render_view(run_view("run.db", run)))
     for section, record in zip(tree.root.find("section", "article"), run.records.values(), strict=True):
         events: list[Any] = json.loads(section.attrs["data-events"])
-        assert events == [[e["attacker"], e["target_country"], e["date"] or ""] for e in record["events"]]
+        assert events == [[e["attacker"], e["target_country"], e["date"] or ""] for e in record.to_json()["events"]]
