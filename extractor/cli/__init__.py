@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import click
 
+from extractor.cli.attacks import attacks, reconcile
 from extractor.cli.batch import batch
 from extractor.cli.cache import cache
 from extractor.cli.evals import evals, score
@@ -31,5 +32,5 @@ def main() -> None:
     handle_sigterm()
 
 
-for command in (extract, batch, evals, score, export, view, prompts, cache, models):
+for command in (extract, batch, evals, score, export, view, attacks, reconcile, prompts, cache, models):
     main.add_command(command)

@@ -1,0 +1,296 @@
+"""Which reports are one attack (docs/codebook.md, Attacks rules 1-4), without comparing all pairs.
+
+Reports are compared only with the attacks that could be theirs, found
+through indexes: by (attacker, target, date) for dated reports (rule 1, and
+the day before and after for rule 3), by (target, date) for an unknown
+attacker, and by (attacker, target, place) or the days of the publication
+window for undated ones (rule 2). Each attack's places, figures and models
+are kept as sets as reports join, so a match costs the report's size, not
+the attack's.
+
+How well a report matches an attack is one number in [0, 1]: the share of
+the report's places the attack has (weight 0.4), of its figures (kind, what
+it counts, value) the attack has (0.4), of its weapon models the attack has
+(0.2), and of the day its date words name ("Tuesday", "April 4": a date
+without a year, or a weekday, that the codebook leaves unresolved) that the
+attack's dates fit (0.4), averaged over the parts the report has. A report
+joins by rule 2 or 3 only when that score is at least ``MATCH_THRESHOLD``
+(and, for rule 2, they share a place or a figure; for rule 3, a place and a
+count): otherwise it is an attack of its own. The undated reports of one
+article are placed together, best matches first, so that two of them never
+compete for one attack (rule 4).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from extractor.attacks.model import Report
+from extractor.schema import AttackEvent
+from extractor.vocabulary import model_key, place_key
+
+MATCH_THRESHOLD = 0.5
+#: An undated report's attack is at most this many days before its article's publication.
+WINDOW_DAYS = 3
+_WEIGHTS = {"places": 0.4, "figures": 0.4, "models": 0.1, "when": 0.4}
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})\b|\b(\d{{1,2}})\s+{_MONTH}", re.IGNORECASE)
+
+Fact = tuple[str, str, int]  # (kind, what it counts, value)
+
+
+@dataclass(frozen=True)
+class Features:
+    """What a report or an attack can be matched on."""
+
+    places: frozenset[str]
+    figures: frozenset[Fact]
+    counts: frozenset[Fact]  # launched and intercepted only: rule 3 joins on these, never on tolls
+    models: frozenset[str]
+    when: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, event: AttackEvent) -> Features:
+        figures: set[Fact] = set()
+        for slot in event.figures():
+            # A count is matched by its weapon's category: outlets name the model or not ("810 drones", "810 Shaheds").
+            what = (slot.weapon.category if slot.weapon is not None
+                    else place_key(slot.place.name) if slot.place is not None else "")
+            figures.add((slot.kind, what, slot.figure.value))
+        return cls(frozenset(place_key(p.name) for p in event.places), frozenset(figures),
+                   frozenset(f for f in figures if f[0] in ("launched", "intercepted")),
+                   frozenset(model_key(w.model) for w in event.weapons if w.model),
+                   frozenset() if event.date else days_named(event.date_text or ""))
+
+
+def days_named(words: str) -> frozenset[str]:
+    """The days that date words name without a full date: weekdays ("wd:1") and month-days ("md:04-04")."""
+    lowered = words.lower()
+    found = {f"wd:{n}" for n, name in enumerate(_WEEKDAYS) if re.search(rf"\b{name}\b", lowered)}
+    for match in _MONTH_DAY.finditer(lowered):
+        month = (match.group(1) or match.group(4))[:3]
+        day = int(match.group(2) or match.group(3))
+        number = next(n for n, name in enumerate(_MONTHS, 1) if name.startswith(month))
+        found.add(f"md:{number:02d}-{day:02d}")
+    return frozenset(found)
+
+
+def days_of(date: str) -> set[str]:
+    """What a date is called without its year: its weekday and its month-day."""
+    day = dt.date.fromisoformat(date)
+    return {f"wd:{day.weekday()}", f"md:{day.month:02d}-{day.day:02d}"}
+
+
+def match_score(report: Features, group: Group, in_window: bool = False) -> float:
+    """How well a report matches an attack, in [0, 1] (see the module's docstring).
+
+    ``in_window``: the attack lies in the report's publication window, which counts as its date words do.
+    """
+    parts: dict[str, tuple[frozenset[Any], set[Any]]] = {
+        "places": (report.places, group.places), "figures": (report.figures, group.figures),
+        "models": (report.models, group.models)}
+    if group.days and (report.when or in_window):
+        window = frozenset({"window"} if in_window else ())
+        parts["when"] = (report.when | window, group.days | window)
+    weighted = [(_WEIGHTS[name], len(mine & theirs) / len(mine)) for name, (mine, theirs) in parts.items() if mine]
+    total = sum(w for w, _ in weighted)
+    return round(sum(w * share for w, share in weighted) / total, 3) if total else 0.0
+
+
+def shares_count(report: Features, group: Group) -> bool:
+    """Rule 3: an equal launched or intercepted count of the same weapon category (a model fixes its category)."""
+    return bool(report.counts & group.counts)
+
+
+@dataclass
+class Group:
+    """An attack being built: its reports and the union of their features."""
+
+    attack_id: str
+    reports: list[Report] = field(default_factory=list)
+    articles: set[str] = field(default_factory=set)
+    places: set[str] = field(default_factory=set)
+    figures: set[Fact] = field(default_factory=set)
+    counts: set[Fact] = field(default_factory=set)
+    models: set[str] = field(default_factory=set)
+    days: set[str] = field(default_factory=set)
+
+    def add(self, report: Report, features: Features) -> None:
+        self.reports.append(report)
+        self.articles.add(report.article_id)
+        self.places |= features.places
+        self.figures |= features.figures
+        self.counts |= features.counts
+        self.models |= features.models
+        if report.extracted.date:
+            self.days |= days_of(report.extracted.date)
+
+    def rebuild(self) -> None:
+        """The features again from the reports left, after some were taken out."""
+        reports, self.reports = self.reports, []
+        self.articles, self.places, self.figures, self.counts = set(), set(), set(), set()
+        self.models, self.days = set(), set()
+        for report in reports:
+            self.add(report, Features.of(report.extracted))
+
+
+def founding_id(report: Report) -> str:
+    """An attack's id, from the report that founded it: stable across runs, never reused."""
+    digest = hashlib.sha256(f"{report.article_id}\x00{report.event}".encode()).hexdigest()
+    return f"atk-{digest[:12]}"
+
+
+class AttackIndex:
+    """Attacks being built, and the indexes that find a report's candidates."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, Group] = {}
+        self.changed: set[str] = set()
+        self._by_key: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self._by_target_date: dict[tuple[str, str], set[str]] = defaultdict(set)
+        self._by_place: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+
+    def restore(self, attack_id: str, reports: Iterable[Report]) -> None:
+        """An attack already resolved, kept under its id and not marked changed."""
+        group = self.groups[attack_id] = Group(attack_id)
+        for report in reports:
+            self._put(group, report, Features.of(report.extracted))
+
+    def place(self, report: Report) -> Report:
+        """Put a new dated report into its attack (an existing one, or a new one); returns it as placed."""
+        features = Features.of(report.extracted)
+        event = report.extracted
+        found = self._key_match(event, report, features) if event.date else None
+        if found is not None:
+            return self._join(found, report, features, None)
+        best = self._adjacent_day(event, report, features) if event.date else None
+        if best is None:
+            return self._join(self._new_group(report), report, features, None)
+        return self._join(best[0], report, features, best[1])
+
+    def place_undated(self, reports: list[Report]) -> list[Report]:
+        """Rule 2 for one article's undated reports together: best matches first, one report an attack."""
+        features = {r.key: Features.of(r.extracted) for r in reports}
+        options = sorted(((score, report.key, group.attack_id) for report in reports
+                          for group, score in self._undated_matches(report, features[report.key])),
+                         key=lambda o: (-o[0], o[1], o[2]))
+        chosen: dict[tuple[str, int], tuple[str, float]] = {}
+        taken: set[str] = set()
+        for score, key, attack_id in options:
+            if key not in chosen and attack_id not in taken:
+                chosen[key] = (attack_id, score)
+                taken.add(attack_id)
+        placed = []
+        for report in reports:
+            if report.key in chosen:
+                attack_id, score = chosen[report.key]
+                placed.append(self._join(self.groups[attack_id], report, features[report.key], score))
+            else:
+                placed.append(self._join(self._new_group(report), report, features[report.key], None))
+        return placed
+
+    def _join(self, group: Group, report: Report, features: Features, score: float | None) -> Report:
+        placed = report.model_copy(update={"joined": "key" if score is None else "match", "score": score})
+        self._put(group, placed, features)
+        self.changed.add(group.attack_id)
+        return placed
+
+    def remove_article(self, article_id: str) -> None:
+        """Take every report of an article out (it was extracted again); attacks left empty go."""
+        for group in [g for g in self.groups.values() if article_id in g.articles]:
+            group.reports = [r for r in group.reports if r.article_id != article_id]
+            group.rebuild()
+            self.changed.add(group.attack_id)
+            if not group.reports:
+                del self.groups[group.attack_id]
+
+    def _new_group(self, report: Report) -> Group:
+        attack_id, n = founding_id(report), 1
+        while attack_id in self.groups:
+            n += 1
+            attack_id = f"{founding_id(report)}-{n}"
+        group = self.groups[attack_id] = Group(attack_id)
+        return group
+
+    def _put(self, group: Group, report: Report, features: Features) -> None:
+        group.add(report, features)
+        event = report.extracted
+        if event.date:
+            self._by_key[(event.attacker, event.target_country, event.date)].add(group.attack_id)
+            self._by_target_date[(event.target_country, event.date)].add(group.attack_id)
+        for name in features.places:
+            self._by_place[(event.attacker, event.target_country, name)].add(group.attack_id)
+
+    def _live(self, ids: Iterable[str], report: Report) -> list[Group]:
+        """The candidate attacks still there, without those that hold a report of the same article (rule 4)."""
+        groups = (self.groups.get(i) for i in sorted(ids))
+        return [g for g in groups if g is not None and report.article_id not in g.articles]
+
+    def _key_match(self, event: AttackEvent, report: Report, features: Features) -> Group | None:
+        """Rule 1: the attack of the same attacker, target and date (an unknown attacker: sharing a place)."""
+        assert event.date is not None
+        if event.attacker == "unknown":
+            candidates = [g for g in self._live(self._by_target_date[(event.target_country, event.date)], report)
+                          if g.places & features.places]
+        else:
+            candidates = self._live(self._by_key[(event.attacker, event.target_country, event.date)], report)
+        if not candidates:
+            return None
+        return max(candidates, key=lambda g: (match_score(features, g), g.attack_id))
+
+    def _undated_matches(self, report: Report, features: Features) -> list[tuple[Group, float]]:
+        """Rule 2: the attacks an undated report matches well enough, with their scores."""
+        candidates = self._undated_candidates(report.extracted, report, features)
+        windowed = report.published is not None
+        scored = [(g, match_score(features, g, windowed)) for g in candidates
+                  if (g.places & features.places) or (g.figures & features.figures)]
+        return [(g, s) for g, s in scored if s >= MATCH_THRESHOLD]
+
+    def _adjacent_day(self, event: AttackEvent, report: Report, features: Features) -> tuple[Group, float] | None:
+        """Rule 3: an attack a day before or after, sharing a place and an equal launched or intercepted count."""
+        assert event.date is not None
+        day = dt.date.fromisoformat(event.date)
+        ids: set[str] = set()
+        for offset in (-1, 1):
+            ids |= self._by_key[(event.attacker, event.target_country, (day + dt.timedelta(offset)).isoformat())]
+        joinable = [g for g in self._live(ids, report) if g.places & features.places and shares_count(features, g)]
+        if not joinable:
+            return None
+        best = max(joinable, key=lambda g: (match_score(features, g), g.attack_id))
+        score = match_score(features, best)
+        return (best, score) if score >= MATCH_THRESHOLD else None
+
+    def _undated_candidates(self, event: AttackEvent, report: Report, features: Features) -> list[Group]:
+        """Rule 2's candidates: same sides, within the publication window when the publication date is known."""
+        ids: set[str] = set()
+        for name in features.places:
+            ids |= self._by_place[(event.attacker, event.target_country, name)]
+        if report.published is not None:
+            window = {(report.published - dt.timedelta(days)).isoformat() for days in range(WINDOW_DAYS + 1)}
+            ids |= {i for day in window for i in self._by_key[(event.attacker, event.target_country, day)]}
+            groups = self._live(ids, report)
+            return [g for g in groups if _in_window(g, window)]
+        return self._live(ids, report)
+
+
+def _dates(group: Group) -> set[str]:
+    return {r.extracted.date for r in group.reports if r.extracted.date}
+
+
+def _latest_date(group: Group) -> str:
+    return max(_dates(group), default="")
+
+
+def _in_window(group: Group, window: set[str]) -> bool:
+    """An attack with no date yet may match; a dated one only within the window."""
+    dates = _dates(group)
+    return not dates or bool(dates & window)
