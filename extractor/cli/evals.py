@@ -41,7 +41,7 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
 
 @click.command()
 @click.option("--dataset", "-d", default="seeds", show_default=True,
-              help="A dataset name (seeds, dev, heldout, heldout2) or a folder with articles.jsonl and gold.jsonl.")
+              help="A dataset name (seeds, dev, heldout, heldout2, attacks) or a folder with articles.jsonl and gold.jsonl.")
 @click.option("--model", "-m", "models", multiple=True, required=True,
               help="A model to evaluate (repeatable): any model name, 'rules', or file:PRED.jsonl (or file:RUN.db).")
 @click.option("--prompt", "-p", "prompts", multiple=True, help="A prompt to evaluate (repeatable). [default: default]")

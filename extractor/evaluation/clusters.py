@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from extractor.attacks.model import Attack
+from extractor.errors import InputError
 from extractor.evaluation.scoring import align_events
 from extractor.schema import AttackEvent
 from extractor.vocabulary import model_key, place_key
@@ -26,13 +27,13 @@ Fact = tuple[object, ...]
 
 
 class GoldValue(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     value: int
     qualifier: str
 
 
 class GoldWeapon(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     category: str
     model: str | None = None
     launched: GoldValue | None = None
@@ -40,8 +41,10 @@ class GoldWeapon(BaseModel):
 
 
 class GoldPlace(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     name: str
+    kind: str
+    region: str | None = None
     killed: GoldValue | None = None
     injured: GoldValue | None = None
 
@@ -55,8 +58,9 @@ class GoldReport(BaseModel):
 class GoldAttack(BaseModel):
     """A labelled attack: which gold events report it, and its resolved figures."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     attack: str
+    role: str | None = None
     attacker: str
     target_country: str
     date: str | None = None
@@ -65,10 +69,13 @@ class GoldAttack(BaseModel):
     injured: GoldValue | None = None
     weapons: list[GoldWeapon] = []
     places: list[GoldPlace] = []
+    damage: list[str] = []
 
 
-@dataclass(frozen=True)
-class PRF:
+class PRF(BaseModel):
+    """Precision, recall and F1."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
     precision: float
     recall: float
     f1: float
@@ -77,20 +84,25 @@ class PRF:
     def of(cls, tp: float, predicted: float, actual: float) -> PRF:
         p = tp / predicted if predicted else 0.0
         r = tp / actual if actual else 0.0
-        return cls(round(p, 3), round(r, 3), round(2 * p * r / (p + r), 3) if p + r else 0.0)
+        return cls.rounded(p, r)
+
+    @classmethod
+    def rounded(cls, p: float, r: float) -> PRF:
+        return cls(precision=round(p, 3), recall=round(r, 3), f1=round(2 * p * r / (p + r), 3) if p + r else 0.0)
 
 
-@dataclass(frozen=True)
-class ClusterScores:
+class ClusterScores(BaseModel):
     """Resolution quality: membership (pairwise, B-cubed), counts of attacks, and resolved figures."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True)
     pairwise: PRF
     bcubed: PRF
-    pairwise_interval: tuple[float, float] | None
+    pairwise_ci95: tuple[float, float] | None
     attacks: int
     gold_attacks: int
     figures: PRF
-    near_misses_apart: tuple[int, int]  # (kept apart, near-miss pairs)
+    near_misses_apart: int
+    near_misses: int
 
 
 Item = tuple[str, str]  # (predicted label, gold label)
@@ -140,9 +152,8 @@ def membership(items: Sequence[Item], gold_attack: Mapping[str, str]) -> tuple[P
                  for n in range(len(items)) if real_pred[n]]
     recall = [both[(pred_of[n], gold_of[n])] / len(by_gold[gold_of[n]]) if real_pred[n] else 0.0
               for n in range(len(items)) if real_gold[n]]
-    b_p = sum(precision) / len(precision) if precision else 0.0
-    b_r = sum(recall) / len(recall) if recall else 0.0
-    bcubed = PRF(round(b_p, 3), round(b_r, 3), round(2 * b_p * b_r / (b_p + b_r), 3) if b_p + b_r else 0.0)
+    bcubed = PRF.rounded(sum(precision) / len(precision) if precision else 0.0,
+                         sum(recall) / len(recall) if recall else 0.0)
     return pairwise, bcubed
 
 
@@ -243,5 +254,31 @@ def score_clusters(gold_events: Mapping[str, Sequence[AttackEvent]], gold: Seque
     gold_attack = {f"{r.article_id}#{r.event}": a.attack for a in gold for r in a.reports}
     items = tie_reports(gold_events, predicted)
     pairwise, bcubed = membership(items, gold_attack)
-    return ClusterScores(pairwise, bcubed, pairwise_interval(items, gold_attack), len(predicted), len(gold),
-                         figure_scores(items, gold_attack, predicted, gold), near_misses(gold, items, gold_attack))
+    apart, pairs = near_misses(gold, items, gold_attack)
+    return ClusterScores(pairwise=pairwise, bcubed=bcubed, pairwise_ci95=pairwise_interval(items, gold_attack),
+                         attacks=len(predicted), gold_attacks=len(gold),
+                         figures=figure_scores(items, gold_attack, predicted, gold),
+                         near_misses_apart=apart, near_misses=pairs)
+
+
+def load_gold_attacks(path: Path) -> list[GoldAttack]:
+    """A dataset's gold attacks (attacks.jsonl), each line strict; a bad line is an error naming it."""
+    attacks = []
+    for number, line in enumerate(path.read_text("utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                attacks.append(GoldAttack.model_validate_json(line))
+            except ValueError as exc:
+                raise InputError(f"{path}:{number}: not a gold attack ({exc})") from None
+    return attacks
+
+
+def resolve_and_score(events: Mapping[str, Sequence[AttackEvent]], published: Mapping[str, str | None],
+                      gold_events: Mapping[str, Sequence[AttackEvent]], gold: Sequence[GoldAttack]) -> ClusterScores:
+    """Resolve one set of events (a model's, or gold's) into attacks and score them against gold attacks."""
+    from extractor.attacks import resolve_attacks
+    from extractor.record import Record
+
+    records = [Record.model_validate({"id": key, "status": "ok", "events": list(found),
+                                      "published": published.get(key)}) for key, found in events.items()]
+    return score_clusters(gold_events, gold, resolve_attacks(records).attacks)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from extractor.evaluation.clusters import ClusterScores
 from extractor.evaluation.datasets import ArticleRecord
 from extractor.schema import AttackEvent, Figure
 
@@ -143,6 +144,7 @@ class RunReport(_Report):
     mode: str | None
     predicted_events: dict[str, list[AttackEvent]]
     statuses: dict[str, str]
+    resolution: ClusterScores | None = None  # reports into attacks, where the dataset labels attacks
 
 
 class Comparison(_Report):
@@ -176,3 +178,4 @@ class EvalReport(_Report):
     comparisons: list[Comparison]
     articles: list[ArticleRecord]
     gold_events: dict[str, list[AttackEvent]]
+    gold_resolution: ClusterScores | None = None  # gold events resolved: resolution errors without extraction's

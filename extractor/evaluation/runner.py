@@ -19,6 +19,7 @@ from typing import Any
 
 from extractor.articles import Article, record_to_article
 from extractor.errors import ConfigError
+from extractor.evaluation.clusters import ClusterScores, GoldAttack, load_gold_attacks, resolve_and_score
 from extractor.evaluation.datasets import ArticleRecord, Prediction, load_articles, load_gold, load_predictions
 from extractor.evaluation.report import (
     Comparison,
@@ -51,6 +52,15 @@ class Dataset:
     name: str
     articles: dict[str, ArticleRecord]
     gold: dict[str, list[AttackEvent]]
+    attacks: list[GoldAttack] | None = None  # gold attacks, where the set labels them
+
+    def resolution(self, events: dict[str, list[AttackEvent]]) -> ClusterScores | None:
+        """How well ``events`` resolve into the gold attacks; None for a set without them."""
+        if self.attacks is None:
+            return None
+        published = {key: a.published for key, a in self.articles.items()}
+        return resolve_and_score({k: v for k, v in events.items() if k in self.gold}, published, self.gold,
+                                 self.attacks)
 
 
 @dataclass
@@ -71,19 +81,21 @@ class Run:
 
 
 def dataset_dir(name_or_path: str) -> Path:
-    """A dataset folder: a path, or a dataset's name (seeds, dev, heldout, heldout2)."""
+    """A dataset folder: a path, or a dataset's name (seeds, dev, heldout, heldout2, attacks)."""
     for folder in [Path(name_or_path), *(base / name_or_path for base in dataset_dirs())]:
         if (folder / "gold.jsonl").is_file() and (folder / "articles.jsonl").is_file():
             return folder
     raise ConfigError(
         f"no dataset {name_or_path!r}: give a folder holding articles.jsonl and gold.jsonl, "
-        "or a dataset name (seeds, dev, heldout, heldout2)"
+        "or a dataset name (seeds, dev, heldout, heldout2, attacks)"
     )
 
 
 def load_dataset(name_or_path: str) -> Dataset:
     folder = dataset_dir(name_or_path)
-    return Dataset(folder.name, load_articles(folder / "articles.jsonl"), load_gold(folder / "gold.jsonl"))
+    attacks = folder / "attacks.jsonl"
+    return Dataset(folder.name, load_articles(folder / "articles.jsonl"), load_gold(folder / "gold.jsonl"),
+                   load_gold_attacks(attacks) if attacks.is_file() else None)
 
 
 def score_report(gold_path: Path, pred_path: Path, articles_path: Path | None = None) -> EvalReport:
@@ -175,6 +187,7 @@ def run_report(scored_run: ScoredRun, dataset: Dataset, prices: Prices) -> RunRe
         seconds_per_article=seconds_per_article(run.records.values()), mode=run.mode,
         predicted_events={key: p.events for key, p in predictions.items()},
         statuses={key: p.status for key, p in predictions.items()},
+        resolution=dataset.resolution({key: list(p.events) for key, p in predictions.items() if p.valid}),
     )
 
 
@@ -285,6 +298,7 @@ def build_report(dataset: Dataset, runs: list[Run], prices: Prices) -> EvalRepor
         comparisons=comparisons,
         articles=list(dataset.articles.values()),
         gold_events=dataset.gold,
+        gold_resolution=dataset.resolution(dataset.gold),
     )
 
 

@@ -173,6 +173,24 @@ def run_rows(report: EvalReport) -> list[RunRow]:
     return [run_row(run, number) for number, run in enumerate(report.runs, start=1)]
 
 
+RESOLUTION_HEADERS = ("Events of", "Pair P", "Pair R", "Pair F1", "95% interval", "B³ F1", "Attacks (gold)",
+                      "Figures F1", "Near misses apart")
+
+
+def resolution_rows(report: EvalReport) -> list[list[str]]:
+    """Reports into attacks, from gold events then from each run's: the cells every renderer shows."""
+    found = [("gold events", report.gold_resolution)] + [(run.label, run.resolution) for run in report.runs]
+    rows = []
+    for label, scores in found:
+        if scores is None:
+            continue
+        rows.append([label, fmt_score(scores.pairwise.precision), fmt_score(scores.pairwise.recall),
+                     fmt_score(scores.pairwise.f1), fmt_interval(scores.pairwise_ci95), fmt_score(scores.bcubed.f1),
+                     f"{scores.attacks} ({scores.gold_attacks})", fmt_score(scores.figures.f1),
+                     f"{scores.near_misses_apart}/{scores.near_misses}"])
+    return rows
+
+
 def kind_f1(run: RunReport, kind: str) -> str:
     rates = run.scores.per_kind.get(kind)
     return fmt_score(rates.f1 if rates else None)

@@ -15,6 +15,7 @@ from extractor.report.format import (
     COLUMNS,
     HOW_TO_READ,
     KIND_NAMES,
+    RESOLUTION_HEADERS,
     comparison_verdict,
     fmt_count,
     fmt_difference,
@@ -22,6 +23,7 @@ from extractor.report.format import (
     fmt_percent,
     kind_f1,
     report_kinds,
+    resolution_rows,
     run_rows,
 )
 
@@ -46,7 +48,7 @@ def md_table(headers: Sequence[str], rows: Sequence[Sequence[str]], right_from: 
 
 def render_markdown(report: EvalReport) -> str:
     """The whole report.md: summary, runs, fact kinds, comparisons, failures, how to read it."""
-    sections = [_heading(report), _runs(report), _kinds(report), _comparisons(report),
+    sections = [_heading(report), _runs(report), _kinds(report), _resolution(report), _comparisons(report),
                 _failures(report), _how_to_read()]
     return "\n".join(line for section in sections for line in section)
 
@@ -78,6 +80,16 @@ def _kinds(report: EvalReport) -> list[str]:
     rows = [[KIND_NAMES.get(kind, md_text(kind)), fmt_count(per_kind.get(kind, 0))]
             + [kind_f1(run, kind) for run in report.runs] for kind in report_kinds(report)]
     return ["## F1 per fact kind", ""] + md_table(headers, rows)
+
+
+def _resolution(report: EvalReport) -> list[str]:
+    rows = [[md_text(row[0]), *row[1:]] for row in resolution_rows(report)]
+    if not rows:
+        return []
+    return ["## Reports resolved into attacks", "",
+            "Pairwise and B-cubed scores of attack membership, from gold events (resolution alone) and from "
+            "each run's events; attacks made against the gold count; resolved figures as facts.", "",
+            *md_table(RESOLUTION_HEADERS, rows), ""]
 
 
 def _comparisons(report: EvalReport) -> list[str]:

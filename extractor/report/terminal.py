@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from extractor.evaluation.report import EvalReport
 from extractor.report.format import (
     KIND_NAMES,
+    RESOLUTION_HEADERS,
     comparison_verdict,
     fmt_count,
     fmt_difference,
@@ -19,6 +20,7 @@ from extractor.report.format import (
     fmt_percent,
     kind_f1,
     report_kinds,
+    resolution_rows,
     run_rows,
 )
 
@@ -66,6 +68,8 @@ def print_table(report: EvalReport, console: Console | None = None) -> None:
         console.print(_runs_table(report, "Runs: what the valid outputs hold", COVERAGE_COLUMNS))
         console.print(_runs_table(report, "Runs: cost, speed and failures", COST_COLUMNS))
     console.print(_kinds_table(report))
+    if report.gold_resolution is not None:
+        console.print(_resolution_table(report))
     if report.comparisons:
         console.print(_comparisons_table(report))
         for comparison in report.comparisons:
@@ -101,6 +105,15 @@ def _kinds_table(report: EvalReport) -> Table:
     for kind in report_kinds(report):
         cells = [kind_f1(run, kind) for run in runs]
         table.add_row(KIND_NAMES.get(kind, kind), fmt_count(per_kind.get(kind, 0)), *cells)
+    return table
+
+
+def _resolution_table(report: EvalReport) -> Table:
+    table = _table("Reports resolved into attacks (gold events show resolution alone)")
+    for header in RESOLUTION_HEADERS:
+        table.add_column(header, justify="left" if header == RESOLUTION_HEADERS[0] else "right")
+    for row in resolution_rows(report):
+        table.add_row(_plain(row[0]), *row[1:])
     return table
 
 
