@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from extractor.attacks.model import Attack, AttackWeapon, Resolved
-from extractor.attacks.reference import CATEGORIES, MISSILES, Night, Reference
+from extractor.attacks.reference import CATEGORIES, MISSILES, Night, Reference, total
 from extractor.output.records import defang
 from extractor.vocabulary import model_key
 
@@ -52,9 +52,12 @@ class Comparison:
     article_id: str | None = None
     reference_weapons: str = ""
 
+    def values(self) -> dict[str, str | int | None]:
+        return {name: getattr(self, name) for name in COLUMNS}
+
     def row(self) -> dict[str, str]:
-        values = {name: getattr(self, name) for name in COLUMNS}
-        return {k: defang("" if v is None else str(v)) for k, v in values.items()}
+        """A CSV row: empty for null, formulas defanged."""
+        return {k: defang("" if v is None else str(v)) for k, v in self.values().items()}
 
 
 def consistent(reported: int, qualifier: str, reference: int) -> bool:
@@ -83,22 +86,27 @@ def reconcile(attacks: Iterable[Attack], reference: Reference) -> list[Compariso
     return found
 
 
-def _reference_count(weapon: AttackWeapon, night: Night, kind: str) -> tuple[list[int], str]:
-    """The reference counts a weapon can be held against (``all`` has two), and the reference's names."""
+def _reference_counts(weapon: AttackWeapon, night: Night, kind: str) -> tuple[list[int], str]:
+    """The reference counts a weapon can be held against, the night's sum first, and the reference's names.
+
+    Each of the night's reports is a candidate too, and ``all`` has two readings (everything, or every missile).
+    """
     index = KINDS.index(kind)
+    found: list[int] = []
+    for counts in night.every_count():
+        if weapon.model:
+            rows = [c for w, c in counts.items() if w[1] and model_key(w[1]) == model_key(weapon.model)]
+            found += [sum(c[index] for c in rows)] if rows else []
+            continue
+        readings = [CATEGORIES, MISSILES] if weapon.category == "all" else [
+            MISSILES if weapon.category == "missile" else (weapon.category,)]
+        found += [t[index] for t in (total(counts, r) for r in readings) if t is not None]
     if weapon.model:
-        rows = [(w, c) for w, c in night.counts.items() if w[1] and model_key(w[1]) == model_key(weapon.model)]
-        if not rows:
-            return [], ""
-        names = ", ".join(n for w, _ in rows for n in night.names[w])
-        return [sum(c[index] for _, c in rows)], names
-    if weapon.category == "all":
-        totals = [night.total(CATEGORIES), night.total(MISSILES)]
+        names = ", ".join(n for w, ns in night.names.items() if w[1] and model_key(w[1]) == model_key(weapon.model)
+                          for n in ns)
     else:
-        totals = [night.total(MISSILES if weapon.category == "missile" else (weapon.category,))]
-    counts = [t[index] for t in totals if t is not None]
-    names = ", ".join(sorted({n for w, ns in night.names.items() if _covers(weapon.category, w[0]) for n in ns}))
-    return counts, names
+        names = ", ".join(sorted({n for w, ns in night.names.items() if _covers(weapon.category, w[0]) for n in ns}))
+    return list(dict.fromkeys(found)), names
 
 
 def _covers(category: str, reference_category: str) -> bool:
@@ -116,7 +124,7 @@ def _stated(attack: Attack, night: Night | None) -> Iterator[Comparison]:
             figure: Resolved | None = getattr(weapon, kind)
             if figure is None:
                 continue
-            counts, names = _reference_count(weapon, night, kind) if night is not None else ([], "")
+            counts, names = _reference_counts(weapon, night, kind) if night is not None else ([], "")
             status: Status
             if not counts:
                 status, reference = "not_in_reference", None

@@ -62,7 +62,10 @@ def weapon_of(name: str) -> tuple[str, str | None] | None:
     if len(mapped) == 1:
         return mapped[0]
     categories = {m[0] for m in mapped if m is not None}
-    return (categories.pop() if len(categories) == 1 else "all", None)
+    if len(categories) == 1:
+        return (categories.pop(), None)
+    # Missiles of several kinds counted together are missiles of no one kind; with drones, everything.
+    return ("missile" if categories <= set(MISSILES) else "all", None)
 
 
 def _one(name: str) -> tuple[str, str | None] | None:
@@ -76,25 +79,43 @@ def _one(name: str) -> tuple[str, str | None] | None:
     return (category, model) if model and category else None
 
 
+Counts = dict[tuple[str, str | None], list[int]]  # (category, model) -> [launched, intercepted]
+
+
+def total(counts: Counts, categories: tuple[str, ...]) -> tuple[int, int] | None:
+    """Launched and intercepted summed over the categories (``all`` rows only in the total of everything)."""
+    chosen = [c for (category, _), c in counts.items()
+              if category in categories or (category == "all" and categories == CATEGORIES)]
+    if not chosen:
+        return None
+    return sum(c[0] for c in chosen), sum(c[1] for c in chosen)
+
+
 @dataclass
 class Night:
-    """One night's counts: per (category, model) launched and intercepted, and the reference's own names."""
+    """One night's counts per (category, model), summed over the night's reports and kept per report.
 
-    counts: dict[tuple[str, str | None], list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    The Air Force sometimes reports one night in two posts (the night's drones,
+    then a morning missile wave); an article may give either one's count.
+    """
+
+    counts: Counts = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    periods: dict[str, Counts] = field(default_factory=dict)
     names: dict[tuple[str, str | None], list[str]] = field(default_factory=lambda: defaultdict(list))
 
-    def add(self, weapon: tuple[str, str | None], launched: int, intercepted: int, name: str) -> None:
-        self.counts[weapon][0] += launched
-        self.counts[weapon][1] += intercepted
+    def add(self, weapon: tuple[str, str | None], launched: int, intercepted: int, name: str, period: str) -> None:
+        for counts in (self.counts, self.periods.setdefault(period, defaultdict(lambda: [0, 0]))):
+            counts[weapon][0] += launched
+            counts[weapon][1] += intercepted
         if name not in self.names[weapon]:
             self.names[weapon].append(name)
 
+    def every_count(self) -> list[Counts]:
+        """The night's sum first, then each report of it when there are several."""
+        return [self.counts, *self.periods.values()] if len(self.periods) > 1 else [self.counts]
+
     def total(self, categories: tuple[str, ...]) -> tuple[int, int] | None:
-        chosen = [c for (category, _), c in self.counts.items() if category in categories or category == "all"
-                  and categories == CATEGORIES]
-        if not chosen:
-            return None
-        return sum(c[0] for c in chosen), sum(c[1] for c in chosen)
+        return total(self.counts, categories)
 
 
 @dataclass
@@ -158,7 +179,7 @@ def _count(value: str | None) -> int:
 
 
 def _add(reference: Reference, number: int, day: str | None, name: str | None, launched: str | None,
-         intercepted: str | None) -> None:
+         intercepted: str | None, period: str = "") -> None:
     try:
         night = dt.date.fromisoformat((day or "").strip()[:10])
         counts = (_count(launched), _count(intercepted))
@@ -170,7 +191,7 @@ def _add(reference: Reference, number: int, day: str | None, name: str | None, l
         key = (name or "").strip() or "(empty)"
         reference.unknown[key] = reference.unknown.get(key, 0) + 1
         return
-    reference.nights[night].add(weapon, *counts, (name or "").strip())
+    reference.nights[night].add(weapon, *counts, (name or "").strip(), period)
 
 
 def _massive_row(reference: Reference, number: int, row: dict[str, str]) -> None:
@@ -178,7 +199,8 @@ def _massive_row(reference: Reference, number: int, row: dict[str, str]) -> None
     if source is not None and "kpszsu" not in source:
         reference.not_national += 1
         return
-    _add(reference, number, row.get("time_end"), row.get("model"), row.get("launched"), row.get("destroyed"))
+    _add(reference, number, row.get("time_end"), row.get("model"), row.get("launched"), row.get("destroyed"),
+         f"{row.get('time_start')}/{row.get('time_end')}")
 
 
 def _plain_row(reference: Reference, number: int, row: dict[str, str]) -> None:

@@ -12,9 +12,10 @@ from extractor.cli.options import articles_option, reports_errors
 @click.command()
 @click.argument("runs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The attacks file: JSONL is added to (ids kept), CSV written from the runs given.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]),
-              help="[default: csv for a .csv --output, else jsonl]")
+              help="The attacks: JSONL or a database are added to (every attack_id kept); CSV is written "
+                   "from the runs given. A run's own database may hold its attacks.")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "sqlite"]),
+              help="[default: what the --output suffix says (.csv, .db, .sqlite), else jsonl]")
 @articles_option
 @reports_errors
 def attacks(runs: tuple[Path, ...], output: Path, fmt: str | None, articles: Path | None) -> None:
@@ -33,22 +34,23 @@ def attacks(runs: tuple[Path, ...], output: Path, fmt: str | None, articles: Pat
 @click.option("--reference", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The official counts: the Massive Missile Attacks table, or date,weapon,launched,intercepted.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the comparisons as CSV here; without it, a table on the terminal.")
+              help="Write the comparisons here: CSV, or a database's reconciliation table (.db); "
+                   "without it, a table on the terminal.")
 @reports_errors
 def reconcile(attacks_file: Path, reference: Path, output: Path | None) -> None:
-    """Compare each attack's launched and intercepted counts in ATTACKS with a reference table."""
+    """Compare each attack's launched and intercepted counts in ATTACKS (JSONL or database) with a reference."""
     from collections import Counter
 
+    from extractor.attacks.database import write_comparisons
+    from extractor.attacks.incremental import load_attacks
     from extractor.attacks.reconcile import comparisons_csv, comparisons_table
     from extractor.attacks.reconcile import reconcile as compare
     from extractor.attacks.reference import read_reference
-    from extractor.attacks.store import read_attacks, replace_file
-    from extractor.errors import InputError
+    from extractor.attacks.store import replace_file
+    from extractor.output.formats import DATABASE, output_format
 
-    if not attacks_file.is_file():
-        raise InputError(f"{attacks_file}: no such attacks file; make one with extractor attacks")
     table = read_reference(reference)
-    resolved = read_attacks(attacks_file)
+    resolved = load_attacks(attacks_file)
     comparisons = compare(resolved, table)
     for line in table.problems():
         click.echo(f"warning: {line}", err=True)
@@ -57,6 +59,8 @@ def reconcile(attacks_file: Path, reference: Path, output: Path | None) -> None:
         click.echo(f"note: {outside} nights of {reference} have no attack here (outside the attacks' dates)", err=True)
     if output is None:
         click.echo(comparisons_table(comparisons))
+    elif output_format(output, None) == DATABASE:
+        write_comparisons(output, [c.values() for c in comparisons])
     else:
         replace_file(output, comparisons_csv(comparisons))
     counts = Counter(c.status for c in comparisons)

@@ -1,0 +1,99 @@
+"""Attacks in a run's database: the same attacks as JSONL, the README's queries over attacks, ids kept."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from helpers import DATASETS, REPO
+
+from extractor.attacks import Attack
+from extractor.cli import main
+
+ARTICLES = DATASETS / "attacks" / "articles.jsonl"
+
+
+def cli(*args: str) -> None:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's commands: a rules run of the attacks set as a database, and its attacks in it."""
+    folder = tmp_path_factory.mktemp("news")
+    cli("extract", str(ARTICLES), "-m", "rules", "-o", str(folder / "news.db"))
+    cli("attacks", str(folder / "news.db"), "-o", str(folder / "news.db"))
+    return folder / "news.db"
+
+
+def column_table(text: str) -> list[tuple[str | None, ...]]:
+    header, dashes, *rows = text.splitlines()
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
+    return [tuple(row[a:b].strip() or None for a, b in spans) for row in rows]
+
+
+def test_the_readmes_queries_over_attacks_give_the_output_it_shows(news: Path) -> None:
+    readme = (REPO / "README.md").read_text("utf-8")
+    section = readme[readme.index("## Attacks: one attack"):readme.index("### Held against the official count")]
+    examples = re.findall(r"```sql\n(.*?)```\n\n```\n(.*?)```", section, re.S)
+    assert len(examples) == 3
+    connection = sqlite3.connect(news)
+    for sql, shown in examples:
+        rows = [tuple(None if v is None else str(v) for v in row) for row in connection.execute(sql)]
+        assert rows == column_table(shown), sql
+
+
+def test_per_area_over_attacks_counts_each_attack_once_where_events_count_each_report(news: Path) -> None:
+    connection = sqlite3.connect(news)
+    by_attack = dict(connection.execute("SELECT name, count(DISTINCT attack_id) FROM attack_place_rows "
+                                        "WHERE name = 'Poltava' GROUP BY name"))
+    by_event = dict(connection.execute("SELECT name, count(DISTINCT event_id) FROM place_rows "
+                                       "WHERE name = 'Poltava' GROUP BY name"))
+    assert by_attack == {"Poltava": 1} and by_event["Poltava"] >= 3
+    killed = connection.execute("SELECT sum(killed) FROM attack_place_rows WHERE name = 'Poltava'").fetchone()[0]
+    reported = [v for (v,) in connection.execute("SELECT value FROM figure_rows WHERE place = 'Poltava' AND "
+                                                 "kind = 'killed'")]
+    assert killed == max(reported) and killed < sum(reported)
+
+
+def test_the_database_holds_the_same_attacks_as_jsonl_and_a_second_run_changes_nothing(
+        news: Path, tmp_path: Path) -> None:
+    jsonl = tmp_path / "attacks.jsonl"
+    cli("attacks", str(news), "-o", str(jsonl))
+    from_jsonl = [Attack.model_validate_json(line) for line in jsonl.read_text("utf-8").splitlines()]
+    connection = sqlite3.connect(news)
+    from_db = [Attack.model_validate_json(r) for (r,) in connection.execute("SELECT record FROM attacks ORDER BY rowid")]
+    assert sorted(a.attack_id for a in from_db) == sorted(a.attack_id for a in from_jsonl)
+    assert {a.attack_id: a for a in from_db} == {a.attack_id: a for a in from_jsonl}
+    before = connection.execute("SELECT count(*), group_concat(id) FROM attacks").fetchone()
+    figures = connection.execute("SELECT count(*) FROM attack_figures").fetchone()
+    connection.close()
+    cli("attacks", str(news), "-o", str(news))
+    connection = sqlite3.connect(news)
+    assert connection.execute("SELECT count(*), group_concat(id) FROM attacks").fetchone() == before
+    assert connection.execute("SELECT count(*) FROM attack_figures").fetchone() == figures
+
+
+def test_a_mornings_run_into_the_database_keeps_every_attack_id(tmp_path: Path) -> None:
+    articles = [json.loads(line) for line in ARTICLES.read_text("utf-8").splitlines()]
+    first, later = tmp_path / "first.jsonl", tmp_path / "later.jsonl"
+    first.write_text("".join(json.dumps(a) + "\n" for a in articles[:20]), encoding="utf-8")
+    later.write_text("".join(json.dumps(a) + "\n" for a in articles[20:]), encoding="utf-8")
+    database = tmp_path / "news.db"
+    cli("extract", str(first), "-m", "rules", "-o", str(database))
+    cli("attacks", str(database), "-o", str(database))
+    connection = sqlite3.connect(database)
+    ids = {i for (i,) in connection.execute("SELECT id FROM attacks")}
+    connection.close()
+    cli("extract", str(later), "-m", "rules", "-o", str(database))
+    cli("attacks", str(database), "-o", str(database))
+    connection = sqlite3.connect(database)
+    after = {i for (i,) in connection.execute("SELECT id FROM attacks")}
+    reports = connection.execute("SELECT count(*) FROM attack_reports").fetchone()[0]
+    events = connection.execute("SELECT count(*) FROM events").fetchone()[0]
+    assert ids < after and reports == events
