@@ -153,19 +153,28 @@ def read_reference(path: Path) -> Reference:
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc}); check the path") from None
     with handle:
-        reader = csv.DictReader(handle)
-        header = set(reader.fieldnames or [])
-        if {"time_end", "model", "launched", "destroyed"} <= header:
-            read_row = _massive_row
-        elif {"date", "weapon", "launched", "intercepted"} <= header:
-            read_row = _plain_row
-        else:
-            raise InputError(f"{path}: not a reference table (header {sorted(header)}); give the Massive Missile "
-                             "Attacks table (time_end, model, launched, destroyed) or date,weapon,launched,intercepted")
-        reference = Reference(path)
-        for number, row in enumerate(reader, start=2):
-            reference.rows += 1
-            read_row(reference, number, row)
+        try:
+            return _read_rows(path, csv.DictReader(handle))
+        except (UnicodeDecodeError, csv.Error) as exc:
+            raise InputError(f"{path}: not a reference table ({exc}); give a UTF-8 CSV file") from None
+
+
+def _read_rows(path: Path, reader: csv.DictReader[str]) -> Reference:
+    header = set(reader.fieldnames or [])
+    if {"time_end", "model", "launched", "destroyed"} <= header:
+        read_row = _massive_row
+    elif {"date", "weapon", "launched", "intercepted"} <= header:
+        read_row = _plain_row
+    else:
+        raise InputError(f"{path}: not a reference table (header {sorted(header)}); give the Massive Missile "
+                         "Attacks table (time_end, model, launched, destroyed) or date,weapon,launched,intercepted")
+    reference = Reference(path)
+    for row in reader:
+        reference.rows += 1
+        if None in row or None in row.values():  # fewer or more fields than the header: not to be guessed at
+            reference.malformed.append(reader.line_num)
+            continue
+        read_row(reference, reader.line_num, row)
     return reference
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import glob
 import io
 import json
 import os
@@ -55,6 +56,9 @@ def attacks_lock(path: Path) -> Iterator[None]:
     """One writer per attacks file: a lock file beside it, since the file itself is replaced."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with output_lock(path.with_name(f".{path.name}.lock"), shown=path):
+        for stale in path.parent.glob(f".{glob.escape(path.name)}.*.part"):  # left by a run killed mid-write
+            with contextlib.suppress(OSError):
+                stale.unlink()
         yield
 
 
@@ -69,6 +73,7 @@ def replace_file(path: Path, text: str) -> None:
     try:
         fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
         try:
+            os.fchmod(fd, _mode_of(path))
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
                 handle.flush()
@@ -80,6 +85,16 @@ def replace_file(path: Path, text: str) -> None:
     except OSError as exc:
         raise OutputError(f"cannot write {path} ({exc.strerror or exc}); the file is as it was before this run; "
                           "fix that (free space, permissions) and rerun") from None
+
+
+def _mode_of(path: Path) -> int:
+    """The mode the replaced file had, else what a new file gets (mkstemp's own 0600 would hide it from others)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
 
 
 def attacks_jsonl(attacks: list[Attack]) -> str:
