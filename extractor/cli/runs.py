@@ -37,11 +37,17 @@ def export(run: Path, fmt: str | None, output: Path, articles: Path | None) -> N
               help="The page to write (one self-contained HTML file).")
 @click.option("--page-size", type=click.IntRange(min=1), default=100, show_default=True,
               help="Articles per page; the first page also reads without script.")
+@click.option("--attacks", "attacks_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Show these attacks (extractor attacks' JSONL or database) above the articles. "
+                   "[default: the attacks RUN's database holds, if any]")
+@click.option("--reference", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The Air Force's counts (as for reconcile), beside the attacks' figures.")
 @reports_errors
-def view(run: Path, articles: Path | None, output: Path, page_size: int) -> None:
+def view(run: Path, articles: Path | None, output: Path, page_size: int, attacks_file: Path | None,
+         reference: Path | None) -> None:
     """Write one page showing RUN's articles (JSONL or database), each figure's evidence marked in its text."""
     from extractor.report.view import write_view
 
-    page = write_view(run, output, articles, page_size)
+    page = write_view(run, output, articles, page_size, attacks_file, reference)
     click.echo(f"wrote {output}: {len(page.articles)} articles, {page.marked} of {page.figures} figures marked "
                "in their text", err=True)

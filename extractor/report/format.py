@@ -173,6 +173,14 @@ def run_rows(report: EvalReport) -> list[RunRow]:
     return [run_row(run, number) for number, run in enumerate(report.runs, start=1)]
 
 
+QUALIFIER_WORDS = {"exact": "", "approximately": "about ", "at_least": "at least ", "more_than": "more than ",
+                   "up_to": "up to "}
+
+
+def weapon_name(category: str, model: str | None) -> str:
+    return category.replace("_", " ") + (f" · {model}" if model else "")
+
+
 RESOLUTION_HEADERS = ("Events of", "Pair P", "Pair R", "Pair F1", "95% interval", "B³ F1", "Attacks (gold)",
                       "Figures F1", "Near misses apart")
 

@@ -22,14 +22,12 @@ from extractor.grounding import EvidenceLocator
 from extractor.output.runs import StoredRun, load_run
 from extractor.output.sqlite import ArticleInfo
 from extractor.record import Record
-from extractor.report.format import fmt_count
+from extractor.report.format import QUALIFIER_WORDS, fmt_count, weapon_name
 from extractor.report.html import asset, page_security, render_template
 from extractor.report.spans import Mark, pieces
 from extractor.schema import AttackEvent, Figure
 
 STATUSES = ("ok", "invalid", "error")
-QUALIFIER_WORDS = {"exact": "", "approximately": "about ", "at_least": "at least ", "more_than": "more than ",
-                   "up_to": "up to "}
 # Articles per page of view.html; a run this size or smaller reads fully without script.
 PAGE_SIZE = 100
 # Only these schemes become a link; anything else (javascript:, data:) stays text.
@@ -266,16 +264,12 @@ def figure_value(figure: Figure) -> str:
     return f"{QUALIFIER_WORDS.get(figure.qualifier, '')}{figure.value}"
 
 
-def weapon_name(category: str, model: str | None) -> str:
-    return category.replace("_", " ") + (f" · {model}" if model else "")
-
-
 def input_texts(path: Path) -> dict[str, ArticleInfo]:
     """The articles of a run's input (any input ``extract`` reads), read as ``extract`` read them."""
     return {item.id: ArticleInfo.of(item) for item in read_articles([str(path)]) if isinstance(item, Article)}
 
 
-def render_view(view: RunView, page_size: int = PAGE_SIZE) -> str:
+def render_view(view: RunView, page_size: int = PAGE_SIZE, attacks: str = "") -> str:
     """The page: one HTML document with its own style and script (allowed by hash), and no URLs.
 
     The first ``page_size`` articles are live HTML, so a run that fits in one
@@ -283,7 +277,8 @@ def render_view(view: RunView, page_size: int = PAGE_SIZE) -> str:
     kept in an inert data block (``<script type="text/html">``, never run),
     which the browser does not parse into elements until the page's script
     shows that article's page: a 10,000-article page is ready in a few
-    seconds instead of tens (see benchmarks/view_size.py).
+    seconds instead of tens (see benchmarks/view_size.py). ``attacks`` is the
+    attacks' section (``attack_view``), shown above the articles.
     """
     from markupsafe import Markup
 
@@ -291,7 +286,7 @@ def render_view(view: RunView, page_size: int = PAGE_SIZE) -> str:
     entries = [(a, Markup(article_html(a)), a.number <= page_size) for a in view.articles]
     return render_template("view.html.j2", run=view, entries=entries, page_size=page_size,
                            csp=page_security(style, script), style=Markup(style), script=Markup(script),
-                           fmt_count=fmt_count)
+                           fmt_count=fmt_count, attacks=Markup(attacks))
 
 
 def article_html(article: ArticleView) -> str:
@@ -303,9 +298,17 @@ def article_html(article: ArticleView) -> str:
     return html
 
 
-def write_view(run_path: Path, output: Path, articles: Path | None = None, page_size: int = PAGE_SIZE) -> RunView:
-    """view.html for the run at ``run_path`` (JSONL or database), with texts from ``articles`` if given."""
+def write_view(run_path: Path, output: Path, articles: Path | None = None, page_size: int = PAGE_SIZE,
+               attacks: Path | None = None, reference: Path | None = None) -> RunView:
+    """view.html for the run at ``run_path`` (JSONL or database), with texts from ``articles`` if given.
+
+    The attacks shown are ``attacks`` (JSONL or database), else those the run's database holds, if any.
+    """
+    from extractor.report.attack_view import attacks_section
+
     view = run_view(run_path.name, load_run(run_path), input_texts(articles) if articles else None)
+    section = attacks_section({a.record.id: (a.anchor, a.title) for a in view.articles}, attacks or run_path,
+                              reference, required=attacks is not None)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render_view(view, page_size), encoding="utf-8")
+    output.write_text(render_view(view, page_size, section), encoding="utf-8")
     return view

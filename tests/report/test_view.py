@@ -271,3 +271,72 @@ def test_the_events_of_each_article_are_given_to_the_filters_as_json(seed_db: Pa
     for section, record in zip(tree.root.find("section", "article"), run.records.values(), strict=True):
         events: list[Any] = json.loads(section.attrs["data-events"])
         assert events == [[e["attacker"], e["target_country"], e["date"] or ""] for e in record.to_json()["events"]]
+
+
+@pytest.fixture(scope="module")
+def news_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The attacks set read by the offline model, with its attacks in the same database."""
+    database = tmp_path_factory.mktemp("news") / "news.db"
+    articles = DATASETS / "attacks" / "articles.jsonl"
+    for args in (["extract", str(articles), "-m", "rules", "-o", str(database)],
+                 ["attacks", str(database), "-o", str(database)]):
+        assert CliRunner().invoke(main, args).exit_code == 0
+    return database
+
+
+def attacks_page(news_db: Path, tmp_path: Path) -> Path:
+    page = tmp_path / "view.html"
+    reference = DATASETS / "attacks" / "reference.csv"
+    result = CliRunner().invoke(main, ["view", str(news_db), "-o", str(page), "--reference", str(reference)])
+    assert result.exit_code == 0, result.output
+    return page
+
+
+def test_a_database_with_attacks_shows_a_card_per_attack_with_its_reports_side_by_side(
+        news_db: Path, tmp_path: Path) -> None:
+    from extractor.attacks.incremental import load_attacks
+
+    tree = Tree(attacks_page(news_db, tmp_path).read_text("utf-8"))
+    attacks = load_attacks(news_db)
+    cards = tree.root.find("article", "attack")
+    assert [c.attrs["id"] for c in cards] == [f"attack-{a.attack_id}" for a in attacks]
+    for card, attack in zip(cards, attacks, strict=True):
+        heads = card.find("th", "report")
+        assert len(heads) == len(attack.reports)
+        for head, report in zip(heads, attack.reports, strict=True):
+            link = head.find("a")[0].attrs["href"]
+            assert link.endswith(f"-e{report.event + 1}") and link[1:] in tree.ids  # the report's event card
+        rows = [r for r in card.find("table", "reports")[0].find("tr")[1:] if r.find("th")]  # not "No figures."
+        disputed = [r for r in rows if "disputed" in r.classes]
+        figures = [f for f in [attack.killed, attack.injured, *(x for w in attack.weapons for x in
+                   (w.launched, w.intercepted)), *(x for p in attack.places for x in (p.killed, p.injured))] if f]
+        assert len(rows) == len(figures) and len(disputed) == sum(f.disputed for f in figures)
+        for row, figure in zip(rows, figures, strict=True):
+            chosen = row.find("td", "chosen")
+            assert len(chosen) == 1 and chosen[0].find("span")[0].text().endswith(str(figure.value))
+    poltava = next(c for c, a in zip(cards, attacks, strict=True) if any(p.name == "Poltava" for p in a.places))
+    assert "disputed" in poltava.text() and len(poltava.find("th", "report")) == 3
+
+
+def test_the_timeline_bars_lead_to_their_attacks_with_the_air_forces_count_beside(
+        news_db: Path, tmp_path: Path) -> None:
+    tree = Tree(attacks_page(news_db, tmp_path).read_text("utf-8"))
+    svgs = tree.root.find("svg", "timeline")
+    assert svgs and all(s.attrs.get("role") == "img" for s in svgs)
+    links = [a for s in svgs for a in s.find("a")]
+    assert links and all(a.attrs["href"][1:] in tree.ids for a in links)
+    titles = [a.find("title")[0].text() for a in links]
+    assert "2025-09-07: drones launched 810; Air Force 810" in titles
+    assert len(svgs[0].find("line", "official")) > 0 and not svgs[1].find("line", "official")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_the_attacks_page_renders_in_chromium_and_its_links_land(news_db: Path, tmp_path: Path) -> None:
+    page = attacks_page(news_db, tmp_path)
+    tree = browser_dom(page, tmp_path / "profile")
+    cards = tree.root.find("article", "attack")
+    assert len(cards) == 21 and tree.root.find("svg", "timeline")
+    assert shown(tree)[:3] == ["a1", "a2", "a3"]
+    for link in (a for card in cards for a in card.find("a")):
+        assert link.attrs["href"][1:] in tree.ids
