@@ -311,9 +311,9 @@ def test_a_database_with_attacks_shows_a_card_per_attack_with_its_reports_side_b
         figures = [f for f in [attack.killed, attack.injured, *(x for w in attack.weapons for x in
                    (w.launched, w.intercepted)), *(x for p in attack.places for x in (p.killed, p.injured))] if f]
         assert len(rows) == len(figures) and len(disputed) == sum(f.disputed for f in figures)
-        for row, figure in zip(rows, figures, strict=True):
+        for row, resolved in zip(rows, figures, strict=True):
             chosen = row.find("td", "chosen")
-            assert len(chosen) == 1 and chosen[0].find("span")[0].text().endswith(str(figure.value))
+            assert len(chosen) == 1 and chosen[0].find("span")[0].text().endswith(str(resolved.value))
     poltava = next(c for c, a in zip(cards, attacks, strict=True) if any(p.name == "Poltava" for p in a.places))
     assert "disputed" in poltava.text() and len(poltava.find("th", "report")) == 3
 
