@@ -1,4 +1,4 @@
-"""The codebook's schema (``shared/CODEBOOK.md``, schema v1) as pydantic models.
+"""The codebook's schema (``docs/codebook.md``, schema v2: its events are v1's, unchanged) as pydantic models.
 
 Field names, types and allowed values are the codebook's, exactly; unknown
 fields are rejected so that a model cannot smuggle extra keys past the

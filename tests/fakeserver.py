@@ -2,7 +2,7 @@
 
 Why it exists: no machine here reaches a real model API, yet the project must
 exercise its real openai (httpx2) and instructor code paths, including every
-endpoint-side fault in shared/RELIABILITY.md (429 with Retry-After, quota, 5xx,
+endpoint-side fault in docs/reliability.md (429 with Retry-After, quota, 5xx,
 x-should-retry: false, 401, context length, hangs, dropped connections,
 malformed JSON, truncation, refusals, empty answers). Mocking the client would
 skip exactly the layers (retries, timeouts, header parsing) that those faults

@@ -1,7 +1,8 @@
-"""shared/RELIABILITY.md, one test per item, named test_rNN_: faults and bad inputs.
+"""docs/reliability.md, one test per item, named test_rNN_: faults and bad inputs.
 
-Items 17 and 23 are in test_articles.py and item 30 in test_cassettes.py,
-next to the code they exercise; every other item is here. Run them with
+Items 17 and 23 are in test_articles.py, item 30 in test_cassettes.py and
+items 31-35 in attacks/test_reliability.py, next to the code they exercise;
+every other item is here. Run them with
 ``python -m pytest -k "test_r0 or test_r1 or test_r2 or test_r3 or test_r_mix"``.
 """
 

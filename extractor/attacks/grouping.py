@@ -180,9 +180,10 @@ class AttackIndex:
     def place_undated(self, reports: list[Report]) -> list[Report]:
         """Rule 2 for one article's undated reports together: best matches first, one report an attack."""
         features = {r.key: Features.of(r.extracted) for r in reports}
+        # Best score first; on a tie the later attack (nearer the publication), then the report and the id.
         options = sorted(((score, report.key, group.attack_id) for report in reports
                           for group, score in self._undated_matches(report, features[report.key])),
-                         key=lambda o: (-o[0], o[1], o[2]))
+                         key=lambda o: (-o[0], -_latest_day(self.groups[o[2]]), o[1], o[2]))
         chosen: dict[tuple[str, int], tuple[str, float]] = {}
         taken: set[str] = set()
         for score, key, attack_id in options:
@@ -286,8 +287,9 @@ def _dates(group: Group) -> set[str]:
     return {r.extracted.date for r in group.reports if r.extracted.date}
 
 
-def _latest_date(group: Group) -> str:
-    return max(_dates(group), default="")
+def _latest_day(group: Group) -> int:
+    dates = _dates(group)
+    return dt.date.fromisoformat(max(dates)).toordinal() if dates else 0
 
 
 def _in_window(group: Group, window: set[str]) -> bool:

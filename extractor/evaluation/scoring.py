@@ -1,4 +1,4 @@
-"""The codebook's scoring rules (``shared/CODEBOOK.md``, "Scoring"), for one article.
+"""The codebook's scoring rules (``docs/codebook.md``, "Scoring"), for one article.
 
 An event becomes a set of facts; an article's gold and predicted events are
 aligned one-to-one; paired events are compared fact by fact. Everything here
