@@ -12,25 +12,30 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from extractor.api import aextract, aextract_many, extract, extract_many
     from extractor.articles import Article
+    from extractor.attacks import Attack, resolve_attacks
     from extractor.errors import ExtractorError
     from extractor.pipeline import ExtractionResult
+    from extractor.record import Record
     from extractor.schema import AttackEvent, Extraction, Figure, Place, Weapon
     from extractor.settings import Settings
 
 __all__ = [
     "Article",
+    "Attack",
     "AttackEvent",
     "Extraction",
     "ExtractionResult",
     "ExtractorError",
     "Figure",
     "Place",
+    "Record",
     "Settings",
     "Weapon",
     "aextract",
     "aextract_many",
     "extract",
     "extract_many",
+    "resolve_attacks",
 ]
 
 _HOMES = {
@@ -39,6 +44,9 @@ _HOMES = {
     "extract": "extractor.api",
     "extract_many": "extractor.api",
     "Article": "extractor.articles",
+    "Attack": "extractor.attacks",
+    "resolve_attacks": "extractor.attacks",
+    "Record": "extractor.record",
     "ExtractorError": "extractor.errors",
     "ExtractionResult": "extractor.pipeline",
     "AttackEvent": "extractor.schema",
