@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from extractor.articles import Article, make_article, parse_date, record_to_article
 from extractor.errors import InputError
 from extractor.pipeline import ExtractionResult, Extractor, extract_stream
-from extractor.settings import Settings, resolve_settings
+from extractor.settings import Settings, check_settings, resolve_settings, with_environment
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -25,9 +25,12 @@ ArticleLike = Article | str | Mapping[str, Any]
 
 
 def settings_for(settings: Settings | None = None, **options: Any) -> Settings:
-    """``settings`` as given, else resolved from keyword options and the environment."""
+    """``settings`` as given (the environment's key and server where it names none), checked as the CLI
+    checks its own; else resolved from keyword options and the environment."""
     if settings is not None:
-        return settings.with_(**{k: v for k, v in options.items() if v is not None})
+        given = with_environment(settings.with_(**{k: v for k, v in options.items() if v is not None}))
+        check_settings(given)
+        return given
     return resolve_settings(**options)
 
 

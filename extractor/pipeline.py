@@ -100,12 +100,23 @@ def schema_fingerprint(answer_format: str = "codebook") -> str:
     return hashlib.sha256(canonical_json(schema).encode("utf-8")).hexdigest()[:16]
 
 
+#: The code that decides whether an answer is accepted and what it becomes: the codebook's models, the checks
+#: against the article, the checked answer formats, and every assembler (docs/reliability.md, item 29).
+VALIDATING_CODE = ("schema.py", "grounding.py", "llm/structured.py", "assembly")
+
+
 @cache
 def validator_fingerprint() -> str:
-    """A hash of the validating code, so changed validators miss the cache."""
+    """A hash of the validating and assembling code, so a change to any of it misses the cache."""
     digest = hashlib.sha256()
-    for name in ("schema.py", "grounding.py"):
-        digest.update(resources.files("extractor").joinpath(name).read_bytes())
+    package = resources.files("extractor")
+    for name in VALIDATING_CODE:
+        found = package.joinpath(name)
+        files = sorted((f for f in found.iterdir() if f.name.endswith(".py")), key=lambda f: f.name) \
+            if found.is_dir() else [found]
+        for file in files:
+            digest.update(f"{name}/{file.name}\0".encode())
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -62,7 +62,8 @@ class Settings:
     transport_attempts: int = 5
     max_retry_wait: float = 60.0
     max_total_wait: float = 300.0
-    cache_dir: Path = Path(".")
+    # Not the working directory: a library user's Settings() must not leave a cache wherever they run.
+    cache_dir: Path = field(default_factory=lambda: default_cache_dir())
     use_cache: bool = True
     concurrency: int = 4
     rpm: float | None = None
@@ -157,6 +158,17 @@ def resolve_settings(
     )
     check_settings(settings)
     return settings
+
+
+def with_environment(settings: Settings) -> Settings:
+    """A hand-built Settings with the key and server the environment names where it names none.
+
+    Precedence stays argument > environment > default: only fields left at None are filled.
+    """
+    key = settings.api_key or os.environ.get("OPENAI_API_KEY") or None
+    base_url = settings.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    return settings if (key, base_url) == (settings.api_key, settings.base_url) else replace(
+        settings, api_key=key, base_url=base_url)
 
 
 def check_settings(settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from helpers import seed_articles
@@ -66,3 +67,17 @@ def test_stopping_extract_many_early_closes_the_run(monkeypatch: pytest.MonkeyPa
     for _ in extract_many(["Drones hit Sumy."] * 5, model="rules", concurrency=1):
         break
     assert closed == [True]
+
+
+def test_a_hand_built_settings_caches_in_the_user_cache_and_takes_the_environment(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from extractor.api import settings_for
+    from extractor.settings import Settings
+
+    monkeypatch.chdir(tmp_path)
+    assert Settings().cache_dir != Path(".") and Settings().cache_dir.resolve() != tmp_path
+    with pytest.raises(ConfigError, match="no API key"):
+        settings_for(Settings(model="gpt-4.1-mini"))
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    assert settings_for(Settings(model="gpt-4.1-mini")).base_url == "http://127.0.0.1:9/v1"
+    assert settings_for(Settings(model="gpt-4.1-mini", base_url="http://127.0.0.1:8/v1")).base_url.endswith(":8/v1")

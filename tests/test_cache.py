@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fakeserver import CHAT_PATH, FakeLLMServer, answer, server_error
 from helpers import ARTICLE, event, extraction, figure
 
@@ -111,3 +112,27 @@ def test_cache_clear_removes_only_the_caches_own_files(tmp_path: Path) -> None:
     (tmp_path / "ab" / "x.val").write_text("{}", encoding="utf-8")
     clear_cache(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_the_validator_fingerprint_covers_every_assembler_and_answer_format(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Item 29: an assembler's or answer format's change is a change of validators."""
+    import shutil
+    from importlib import resources
+
+    import extractor.pipeline as pipeline
+
+    copy = tmp_path / "extractor"
+    shutil.copytree(Path(str(resources.files("extractor"))), copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(pipeline.resources, "files", lambda package: copy)
+    fingerprints = set()
+    for changed in ("assembly/figures.py", "assembly/merge.py", "llm/structured.py", "grounding.py", "schema.py"):
+        pipeline.validator_fingerprint.cache_clear()
+        before = pipeline.validator_fingerprint()
+        with (copy / changed).open("a", encoding="utf-8") as handle:
+            handle.write("\n# changed\n")
+        pipeline.validator_fingerprint.cache_clear()
+        fingerprints.add(before)
+        assert pipeline.validator_fingerprint() != before, changed
+    pipeline.validator_fingerprint.cache_clear()
+    assert len(fingerprints) == 5

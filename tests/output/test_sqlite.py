@@ -416,7 +416,7 @@ def column_table(text: str) -> list[tuple[str | None, ...]]:
 
 def test_the_readmes_three_queries_give_the_output_it_shows(seed_runs: tuple[Path, Path]) -> None:
     readme = (REPO / "README.md").read_text("utf-8")
-    section = readme[readme.index("Three queries on the run above"):readme.index("## A page of a run")]
+    section = readme[readme.index("Three queries on the run above"):readme.index("## Attacks: one attack")]
     examples = re.findall(r"```sql\n(.*?)```\n\n```\n(.*?)```", section, re.S)
     assert len(examples) == 3
     connection = connect(seed_runs[1])
