@@ -7,12 +7,14 @@ The full real-model evals are a benchmark (``benchmarks/real_model_evals.py``), 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import missing
 
 from extractor.grounding import evidence_checker
 from extractor.llm.catalogue import CATALOGUE, installed_path
@@ -34,9 +36,9 @@ def servers() -> set[int]:
 @pytest.mark.real_model
 @pytest.mark.slow
 def test_the_local_model_extracts_grounded_figures_and_stops_its_server(tmp_path: Path) -> None:
-    if installed_path(CATALOGUE[MODEL]) is None:
-        pytest.fail(f"the real-model test needs the model: run 'extractor models pull {MODEL}' "
-                    "(and pip install -e '.[local]')")
+    if installed_path(CATALOGUE[MODEL]) is None or importlib.util.find_spec("llama_cpp") is None:
+        missing(f"the real-model test needs the local extra and the model: pip install -e '.[local]' && "
+                f"extractor models pull {MODEL}")
     article = tmp_path / "article.jsonl"
     article.write_text(json.dumps({"id": "odesa", "text": ARTICLE, "published": "2025-03-03"}) + "\n")
     out = tmp_path / "out.jsonl"
