@@ -52,7 +52,7 @@ class ServerProcess:
         self.process = multiprocessing.get_context("fork").Process(target=self._serve, args=(child,), daemon=True)
 
     def _serve(self, control: Any) -> None:
-        with FakeLLMServer(**self.options) as server:
+        with FakeLLMServer(strict=False, **self.options) as server:
             control.send(server.base_url)
             while (command := control.recv()) != "stop":
                 control.send(server.count() if command == "count" else server.reset())

@@ -15,7 +15,10 @@ Stdlib only and free of pytest, so a benchmark script can run it too::
         server.enqueue(answer({"events": []}), rate_limited(retry_after=3))
 
 Chat completions are answered from a FIFO of response specs, then by
-`responder(body)`, then with a valid empty answer `{"events": []}`.
+`responder(body)`. Strict by default (as pydantic-ai's cassettes are): a
+request with nothing scripted for it is answered 500 and, with an answer never
+played or a responder that raised, fails the test when the server is closed;
+`strict=False` answers such a request with a valid empty `{"events": []}`.
 """
 
 from __future__ import annotations
@@ -675,6 +678,10 @@ class _Handler(BaseHTTPRequestHandler):
 Route = Callable[[RecordedRequest, bytes, str], Reply]
 
 
+class UnscriptedRequest(Exception):
+    """A request the test did not script: recorded, answered 500, and failed at teardown."""
+
+
 class FakeLLMServer:
     """An OpenAI-compatible endpoint on 127.0.0.1 with scripted answers and faults.
 
@@ -694,8 +701,12 @@ class FakeLLMServer:
         burst: int | None = None,
         port: int = 0,
         limiter: Literal["bucket", "window"] = "bucket",
+        strict: bool = True,
     ) -> None:
         self.model = model
+        # Strict (the default): a chat request with nothing scripted for it, a responder that raises, or a
+        # scripted answer never played fails the test at teardown (``check``), instead of being forgiven.
+        self.strict = strict
         self.bind_port = port
         self.latency = latency
         self.responder = responder
@@ -743,6 +754,18 @@ class FakeLLMServer:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+        if exc_info[0] is None:
+            self.check()
+
+    def check(self) -> None:
+        """Fail when the test left scripted answers unplayed, sent what nothing scripted, or a responder raised."""
+        if not self.strict:
+            return
+        problems = [f"{type(e).__name__}: {e}" for e in self.failures]
+        if self.pending:
+            problems.append(f"{self.pending} scripted answers never requested (enqueue fewer, or strict=False)")
+        if problems:
+            raise AssertionError("fakeserver: " + "; ".join(problems))
 
     @property
     def port(self) -> int:
@@ -767,6 +790,14 @@ class FakeLLMServer:
         """Specs enqueued but not yet served: a test can assert none were left unplayed."""
         with self._lock:
             return len(self._queue)
+
+    def take_unplayed(self) -> int:
+        """How many scripted answers were never requested, forgetting them: for a test that enqueues an answer
+        to show that it is not asked for (no retry), and says so."""
+        with self._lock:
+            left = len(self._queue)
+            self._queue.clear()
+        return left
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -840,12 +871,16 @@ class FakeLLMServer:
         return replace(reply, headers={**headers, **reply.headers}, delay=reply.delay + self.latency)
 
     def _next_spec(self, body: JSON) -> Spec:
-        """The queue first, then the responder, then a valid empty answer."""
+        """The queue first, then the responder; then, when not strict, a valid empty answer."""
         with self._lock:
             if self._queue:
                 return self._queue.popleft()
         responder = self.responder
-        return responder(body) if responder else answer({"events": []})
+        if responder is not None:
+            return responder(body)
+        if self.strict:
+            raise UnscriptedRequest("a chat request arrived with nothing enqueued and no responder")
+        return answer({"events": []})
 
     def _reply_for(self, spec: Spec, body: JSON) -> Reply:
         if isinstance(spec, Answer):
@@ -884,7 +919,7 @@ def _serve_forever(argv: list[str]) -> None:
     port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 0
     model = argv[argv.index("--model_alias") + 1] if "--model_alias" in argv else DEFAULT_MODEL
     responder = (lambda body: hang(600)) if "--hang" in argv else None
-    with FakeLLMServer(port=port, model=model, responder=responder) as server:
+    with FakeLLMServer(port=port, model=model, responder=responder, strict=False) as server:
         print(f"serving on {server.base_url}", flush=True)
         server.stopping.wait()
 

@@ -111,9 +111,26 @@ def test_tool_call_envelope_matches_what_openai_sends(llm_server: FakeLLMServer)
     assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (120, 30, 150)
 
 
-def test_empty_queue_answers_with_zero_events(llm_server: FakeLLMServer) -> None:
+def test_a_lenient_server_answers_an_empty_queue_with_zero_events(llm_server: FakeLLMServer) -> None:
+    llm_server.strict = False
     assert extract(llm_server, instructor.Mode.TOOLS).events == []
     assert extract(llm_server, instructor.Mode.JSON_SCHEMA).events == []
+
+
+def test_a_strict_server_fails_the_test_on_a_request_nothing_scripted() -> None:
+    server = FakeLLMServer().start()
+    with pytest.raises(openai.InternalServerError, match="UnscriptedRequest"):
+        chat(server, max_retries=0)
+    server.stop()
+    with pytest.raises(AssertionError, match="nothing enqueued and no responder"):
+        server.check()
+
+
+def test_a_strict_server_fails_the_test_on_an_answer_never_played() -> None:
+    with pytest.raises(AssertionError, match="1 scripted answers never requested"):
+        with FakeLLMServer() as server:
+            server.enqueue(answer(TWO_DRONES), answer(TWO_DRONES))
+            chat(server)
 
 
 def test_responder_answers_once_the_queue_is_empty(llm_server: FakeLLMServer) -> None:
@@ -138,6 +155,9 @@ def test_a_failing_responder_becomes_a_500_that_names_it(llm_server: FakeLLMServ
     with pytest.raises(openai.InternalServerError, match="KeyError"):
         chat(llm_server)
     assert [type(exc) for exc in llm_server.failures] == [KeyError]
+    with pytest.raises(AssertionError, match="KeyError: 'no script for this request'"):
+        llm_server.check()  # strict: the test that met it fails at teardown
+    llm_server.failures.clear()
 
 
 def test_invalid_json_then_valid_is_reasked_once(llm_server: FakeLLMServer) -> None:
@@ -276,6 +296,7 @@ def test_a_hung_reply_does_not_hold_up_stop() -> None:
 
 
 def test_requests_are_recorded_with_headers_and_body(llm_server: FakeLLMServer) -> None:
+    llm_server.strict = False
     extract(llm_server, instructor.Mode.TOOLS)
     client_for(llm_server).models.list()
     chat_request, models_request = llm_server.requests
@@ -295,6 +316,7 @@ def test_models_lists_one_model(llm_server: FakeLLMServer) -> None:
 
 
 def test_keep_alive_serves_several_requests_on_one_connection(llm_server: FakeLLMServer) -> None:
+    llm_server.strict = False
     connection = http.client.HTTPConnection("127.0.0.1", llm_server.port, timeout=2)
     body = json.dumps({"model": "m", "messages": MESSAGES})
     for _ in range(3):
@@ -329,7 +351,7 @@ def test_server_runs_without_pytest() -> None:
     script = (
         "import json, sys, urllib.request; import fakeserver as f\n"
         "assert 'pytest' not in sys.modules\n"
-        "with f.FakeLLMServer() as s:\n"
+        "with f.FakeLLMServer(strict=False) as s:\n"
         "    data = json.dumps({'model': 'm', 'messages': []}).encode()\n"
         "    request = urllib.request.Request(s.base_url + '/chat/completions', data)\n"
         "    reply = json.load(urllib.request.urlopen(request, timeout=5))\n"
@@ -347,7 +369,7 @@ def test_server_runs_without_pytest() -> None:
 
 
 def test_requests_past_the_budget_get_429_with_rate_limit_headers() -> None:
-    with FakeLLMServer(rpm=2) as server:
+    with FakeLLMServer(rpm=2, strict=False) as server:
         client = client_for(server)
         first = client.chat.completions.with_raw_response.create(model="m", messages=MESSAGES)
         assert first.headers["x-ratelimit-limit-requests"] == "2"
@@ -373,7 +395,7 @@ def test_budget_refills_over_time() -> None:
 
 
 def test_concurrent_requests_are_served_in_parallel() -> None:
-    with FakeLLMServer(latency=0.3) as server:
+    with FakeLLMServer(latency=0.3, strict=False) as server:
         client = client_for(server)
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -383,7 +405,7 @@ def test_concurrent_requests_are_served_in_parallel() -> None:
 
 
 def test_latency_is_added_to_each_answer() -> None:
-    with FakeLLMServer(latency=0.15) as server:
+    with FakeLLMServer(latency=0.15, strict=False) as server:
         started = time.monotonic()
         chat(server)
         assert time.monotonic() - started >= 0.15
@@ -421,6 +443,7 @@ def read_jsonl(client: openai.OpenAI, file_id: str) -> list[dict[str, Any]]:
 
 
 def test_batch_round_trip(llm_server: FakeLLMServer) -> None:
+    llm_server.strict = False  # the third line gets the lenient empty answer
     client = client_for(llm_server)
     llm_server.enqueue(answer(TWO_DRONES, form="json"), server_error())
     uploaded = client.files.create(file=("in.jsonl", batch_input("a", "b", "c")), purpose="batch")
@@ -444,7 +467,7 @@ def test_batch_round_trip(llm_server: FakeLLMServer) -> None:
 
 
 def test_batch_moves_through_its_statuses() -> None:
-    with FakeLLMServer(batch_step=0.3) as server:
+    with FakeLLMServer(batch_step=0.3, strict=False) as server:
         client = client_for(server)
         uploaded = client.files.create(file=("in.jsonl", batch_input("a")), purpose="batch")
         created = create_batch(client, uploaded.id)

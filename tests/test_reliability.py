@@ -129,7 +129,7 @@ def test_r04_retry_after_longer_than_the_limit_is_not_resent(llm_server: FakeLLM
     llm_server.enqueue(rate_limited(retry_after=120), answer(extraction()))
     result = run(llm_server, max_retry_wait=10.0)
     assert result.status == "error" and result.errors[0].startswith("rate_limited")
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1  # the answer after the fault is never asked for
 
 
 def test_r05_two_500s_then_200_is_ok_after_three_requests(llm_server: FakeLLMServer) -> None:
@@ -144,7 +144,7 @@ def test_r05_two_500s_then_200_is_ok_after_three_requests(llm_server: FakeLLMSer
 def test_r06_x_should_retry_false_means_exactly_one_request(llm_server: FakeLLMServer) -> None:
     llm_server.enqueue(server_error(503, should_retry=False), answer(extraction()))
     assert run(llm_server).status == "error"
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1  # the answer after the fault is never asked for
 
 
 def test_r07_401_is_one_request_stops_the_run_and_never_prints_the_key(
@@ -167,7 +167,7 @@ def test_r08_context_length_exceeded_is_one_request_recorded_as_input_too_long(l
     llm_server.enqueue(context_length_exceeded(), answer(extraction()))
     result = run(llm_server)
     assert result.status == "error" and result.errors[0].startswith("input_too_long")
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1  # the answer after the fault is never asked for
 
 
 @pytest.mark.slow
@@ -192,7 +192,7 @@ def test_r10_always_schema_violating_is_max_reasks_plus_one_calls_usage_summed_i
     llm_server.enqueue(*[answer({"events": [{"role": "sideways"}]}, usage=(100, 10)) for _ in range(5)])
     result = run(llm_server, max_retries=2)
     assert result.status == "invalid"
-    assert llm_server.count(CHAT_PATH) == 3
+    assert llm_server.count(CHAT_PATH) == 3 and llm_server.take_unplayed() == 2
     assert (result.usage.prompt_tokens, result.usage.completion_tokens) == (300, 30)
     assert any("role" in e for e in result.errors)
     # What the model said last is kept in the record, for whoever mends the prompt.
@@ -220,7 +220,7 @@ def test_r12_truncation_is_recorded_and_not_retried(llm_server: FakeLLMServer) -
     llm_server.enqueue(truncated(extraction(event())), answer(extraction(event())))
     result = run(llm_server)
     assert result.status == "error" and result.errors[0].startswith("truncated")
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1  # the answer after the fault is never asked for
 
 
 @pytest.mark.parametrize("mode", ["tools", "json_schema"])
@@ -229,7 +229,7 @@ def test_r13_a_refusal_is_recorded_as_refused_not_retried_not_no_events(llm_serv
     result = run(llm_server, mode=mode)
     assert result.status == "error" and result.errors[0].startswith("refused")
     assert result.extraction is None
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1  # the answer after the fault is never asked for
 
 
 def test_r14_a_valid_answer_with_zero_events_is_ok_and_empty(llm_server: FakeLLMServer) -> None:
@@ -241,7 +241,7 @@ def test_r14_a_valid_answer_with_zero_events_is_ok_and_empty(llm_server: FakeLLM
 def test_r14b_the_openai_clients_own_retries_are_off(llm_server: FakeLLMServer) -> None:
     llm_server.enqueue(server_error(), answer(extraction()))
     run(llm_server, transport_attempts=1)
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1  # the answer after the fault is never asked for
     assert llm_server.requests[0].headers.get("x-stainless-retry-count") == "0"
 
 

@@ -77,7 +77,7 @@ def test_an_invalid_request_500_is_sent_once_and_says_what_the_server_said(llm_s
     llm_server.enqueue(*[server_error(500, message=said)] * 5)
     result = extract_with_clock(llm_server, FakeClock(), mode="md_json")
     assert result.status == "error" and result.reason is Reason.BAD_REQUEST
-    assert llm_server.count(CHAT_PATH) == 1
+    assert llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 4
     assert said in result.errors[0]
 
 

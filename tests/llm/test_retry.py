@@ -11,6 +11,7 @@ def test_backoff_grows_exponentially_with_jitter(llm_server: FakeLLMServer) -> N
     clock = FakeClock()
     assert extract_with_clock(llm_server, clock).status == "ok"
     assert llm_server.count(CHAT_PATH) == 5
+    assert len(clock.slept) == 4  # one wait before each resend: the loop below cannot pass on none
     for attempt, wait in enumerate(clock.slept, start=1):
         backoff = 0.5 * 2 ** (attempt - 1)
         assert backoff / 2 <= wait <= backoff
@@ -21,7 +22,7 @@ def test_attempts_are_bounded(llm_server: FakeLLMServer) -> None:
     clock = FakeClock()
     result = extract_with_clock(llm_server, clock)
     assert result.status == "error" and result.errors[0].startswith("server_error: ")
-    assert llm_server.count(CHAT_PATH) == 5 and len(clock.slept) == 4
+    assert llm_server.count(CHAT_PATH) == 5 and len(clock.slept) == 4 and llm_server.take_unplayed() == 4
 
 
 def test_total_wait_is_bounded_on_the_clock(llm_server: FakeLLMServer) -> None:
@@ -30,12 +31,12 @@ def test_total_wait_is_bounded_on_the_clock(llm_server: FakeLLMServer) -> None:
     result = extract_with_clock(llm_server, clock, max_total_wait=50.0)
     assert result.status == "error" and result.errors[0].startswith("rate_limited: ")
     # two waits of 20 s fit in 50 s; a third would pass it, so the third failure is final
-    assert llm_server.count(CHAT_PATH) == 3
+    assert llm_server.count(CHAT_PATH) == 3 and llm_server.take_unplayed() == 6
 
 
 def test_a_retry_after_longer_than_allowed_is_not_waited_for(llm_server: FakeLLMServer) -> None:
     llm_server.enqueue(rate_limited(retry_after=600, with_ms=False), answer(extraction(event())))
     clock = FakeClock()
     result = extract_with_clock(llm_server, clock, max_retry_wait=60.0)
-    assert result.status == "error" and llm_server.count(CHAT_PATH) == 1
+    assert result.status == "error" and llm_server.count(CHAT_PATH) == 1 and llm_server.take_unplayed() == 1
     assert max(clock.slept, default=0.0) <= 60.0

@@ -71,7 +71,7 @@ def test_a_reask_that_gets_a_new_answer_stays_at_the_set_temperature(llm_server:
                        answer(extraction(event())))
     assert extract_via(llm_server, max_retries=2).status == "ok"
     temperatures = [r.body["temperature"] for r in llm_server.requests if r.path == CHAT_PATH]
-    assert temperatures == [0.0, 0.0]
+    assert temperatures == [0.0, 0.0] and llm_server.take_unplayed() == 1
 
 
 def test_the_checked_schema_is_built_once_and_handed_out_as_a_copy(monkeypatch: pytest.MonkeyPatch) -> None:
