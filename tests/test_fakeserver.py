@@ -127,10 +127,9 @@ def test_a_strict_server_fails_the_test_on_a_request_nothing_scripted() -> None:
 
 
 def test_a_strict_server_fails_the_test_on_an_answer_never_played() -> None:
-    with pytest.raises(AssertionError, match="1 scripted answers never requested"):
-        with FakeLLMServer() as server:
-            server.enqueue(answer(TWO_DRONES), answer(TWO_DRONES))
-            chat(server)
+    with pytest.raises(AssertionError, match="1 scripted answers never requested"), FakeLLMServer() as server:
+        server.enqueue(answer(TWO_DRONES), answer(TWO_DRONES))
+        chat(server)
 
 
 def test_responder_answers_once_the_queue_is_empty(llm_server: FakeLLMServer) -> None:
