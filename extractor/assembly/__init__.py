@@ -1,7 +1,8 @@
 """How a model's answer becomes codebook events, for answer formats other than the codebook's own.
 
-A prompt says which format it asks for (``prompt.json``'s ``answer``). The
-codebook format (``llm.structured.CODEBOOK``) is the ``Extraction`` itself;
+A strategy (``extractor.strategies``) says which format it asks for and which
+assembler reads it. The codebook format (``llm.structured.CODEBOOK``) is the
+``Extraction`` itself;
 ``figures`` is a flat list of figures with quotes that code assembles, with
 the offline model's gazetteer, date and number readers, into events
 (``figures.assemble``), or merges into the offline model's own events
@@ -19,6 +20,7 @@ from pydantic import BaseModel
 from extractor.errors import ConfigError
 
 if TYPE_CHECKING:
+    from extractor.llm.structured import AnswerFormat
     from extractor.schema import Extraction
 
 
@@ -56,8 +58,8 @@ class FiguresFormat:
         return assemble(parsed, question.article)
 
 
-def answer_format(name: str, assembler: str | None = None) -> Any:
-    """The answer format a prompt names, with the assembler it names."""
+def answer_format(name: str, assembler: str | None = None) -> AnswerFormat:
+    """The answer format a strategy names, with the assembler it names."""
     from extractor.llm.structured import CODEBOOK
 
     if name == "codebook":

@@ -106,7 +106,9 @@ class AnswerFormat(Protocol):
     """
 
     name: str
-    response_model: type[BaseModel]
+
+    @property
+    def response_model(self) -> type[BaseModel]: ...
 
     def assemble(self, parsed: Any, question: Question) -> dict[str, Any]: ...
 

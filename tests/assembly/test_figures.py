@@ -134,6 +134,7 @@ def test_merge_only_adds_to_the_offline_models_events_and_shares_the_figures_ans
     odesa = next(p for p in main["places"] if p["name"] == "Odesa")
     assert odesa["injured"]["value"] == 5 and odesa["injured"]["qualifier"] == "at_least"
     assert load_prompt("merge").request_version == load_prompt("figures").request_version
+    assert load_prompt("merge").system == load_prompt("figures").system  # one set of templates, no copy
     assert load_prompt("merge").version != load_prompt("figures").version
 
 
