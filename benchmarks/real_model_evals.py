@@ -17,8 +17,8 @@ import argparse
 import time
 from pathlib import Path
 
-from extractor.evaluation.report import EvalReport, RunReport
-from extractor.evaluation.runner import run_evals
+from extractor.evaluation.evals import run_evals
+from extractor.evaluation.results import EvalReport, RunReport
 from extractor.report import write_report
 from extractor.settings import RULES_MODEL, resolve_settings
 

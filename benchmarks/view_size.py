@@ -25,8 +25,8 @@ from pathlib import Path
 from corpus import bundled
 
 from extractor.api import extract_many
-from extractor.output.runs import StoredRun
 from extractor.output.sqlite import ArticleInfo
+from extractor.output.stored import StoredRun
 from extractor.report.view import render_view, run_view
 
 

@@ -11,7 +11,7 @@ from helpers import DATASETS, seed_articles
 
 from extractor.cli import main
 from extractor.errors import InputError
-from extractor.output.runs import export_run, load_run
+from extractor.output.stored import export_run, load_run
 from extractor.record import RAW_LIMIT, Record, bounded
 
 SEEDS = DATASETS / "seeds" / "articles.jsonl"

@@ -352,7 +352,7 @@ def test_r21_script_formula_and_path_strings_are_inert_in_every_output(llm_serve
 
 def test_r22_a_non_english_article_is_extracted_and_priced_on_real_usage(llm_server: FakeLLMServer) -> None:
     from extractor import extract
-    from extractor.evaluation.runner import run_cost
+    from extractor.evaluation.evals import run_cost
     from extractor.pricing import load_prices
 
     text = "Уночі росія атакувала Київ 120 дронами. Загинули двоє людей у Харкові."

@@ -17,8 +17,8 @@ from extractor.attacks.reports import Provenance, Resolution, resolve_attacks
 from extractor.attacks.store import attacks_lock, read_attacks, write_attacks
 from extractor.errors import ConfigError, InputError
 from extractor.output.formats import DATABASE, DATABASE_SUFFIXES
-from extractor.output.runs import load_run
 from extractor.output.sqlite import is_database
+from extractor.output.stored import load_run
 from extractor.record import Record
 
 FORMATS = ("jsonl", "csv", DATABASE)

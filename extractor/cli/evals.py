@@ -28,7 +28,7 @@ from extractor.cli.options import (
 @reports_errors
 def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
     """Score predictions PRED (extract's output: JSONL, or its SQLite database) against GOLD events."""
-    from extractor.evaluation.runner import score_report
+    from extractor.evaluation.evals import score_report
 
     report = score_report(gold, pred, articles)
     if fmt == "json":
@@ -60,7 +60,7 @@ def evals(dataset: str, models: tuple[str, ...], prompts: tuple[str, ...], repor
           prices_path: Path | None, base_url: str | None, mode: str | None, timeout: float | None,
           concurrency: int, max_retries: int, cache_dir: Path | None, no_cache: bool) -> None:
     """Run MODELs (and prompts) over a gold dataset, score them and compare them."""
-    from extractor.evaluation.runner import run_evals
+    from extractor.evaluation.evals import run_evals
     from extractor.report import print_table, write_report
     from extractor.settings import RULES_MODEL, resolve_settings
 

@@ -24,7 +24,7 @@ EXPORT_FORMATS = (*FORMATS, DATABASE)
 def export(run: Path, fmt: str | None, output: Path, articles: Path | None) -> None:
     """Convert RUN (extract's JSONL output, or its database) into another format, e.g. a SQLite database."""
     from extractor.output.formats import output_format
-    from extractor.output.runs import export_run
+    from extractor.output.stored import export_run
 
     count = export_run(run, output, output_format(output, fmt), articles)
     click.echo(f"wrote {count} records to {output}", err=True)

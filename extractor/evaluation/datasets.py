@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from extractor.articles import json_object
 from extractor.errors import InputError
-from extractor.output.runs import load_run
 from extractor.output.sqlite import is_database
+from extractor.output.stored import load_run
 from extractor.record import Record as RunRecord
 from extractor.schema import AttackEvent, NonEmpty
 

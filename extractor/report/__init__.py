@@ -1,6 +1,6 @@
 """Renderers of the typed eval report (the terminal table, report.md and report.html), and view.html.
 
-Each report renderer reads ``evaluation.report.EvalReport`` and formats
+Each report renderer reads ``evaluation.results.EvalReport`` and formats
 numbers through ``format``; ``view`` renders one run's articles, with no gold
 needed. HTML comes from Jinja2 templates with autoescape, so data never
 becomes markup.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from extractor.evaluation.report import EvalReport
+from extractor.evaluation.results import EvalReport
 from extractor.report.html import render_html
 from extractor.report.markdown import render_markdown
 from extractor.report.terminal import print_table

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from extractor.evaluation.datasets import ArticleRecord
-from extractor.evaluation.report import EvalReport, RunReport
+from extractor.evaluation.results import EvalReport, RunReport
 from extractor.report.format import NONE, fmt_score
 from extractor.report.spans import STATUSES, Note, Piece, diff_notes, locate_marks, pieces
 from extractor.schema import AttackEvent

@@ -13,7 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extractor.evaluation.report import EvalReport
+from extractor.evaluation.results import EvalReport
 from extractor.report.format import fmt_cost, fmt_interval, fmt_score
 
 WIDTH, HEIGHT = 760, 380

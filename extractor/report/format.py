@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from extractor.evaluation.report import Comparison, EvalReport, RunReport
+from extractor.evaluation.results import Comparison, EvalReport, RunReport
 
 NONE = "–"  # en dash: "nothing to measure"
 UNKNOWN_COST = "unknown"

@@ -17,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from extractor.evaluation.report import Comparison, EvalReport
+from extractor.evaluation.results import Comparison, EvalReport
 from extractor.report.articles import article_sections
 from extractor.report.chart import chart_view
 from extractor.report.format import (

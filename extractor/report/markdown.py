@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from extractor.evaluation.report import EvalReport, Failures
+from extractor.evaluation.results import EvalReport, Failures
 from extractor.report.format import (
     COLUMNS,
     HOW_TO_READ,

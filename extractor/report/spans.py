@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from extractor.evaluation.report import DiffView, FactView
+from extractor.evaluation.results import DiffView, FactView
 from extractor.grounding import EvidenceLocator, fold_text
 from extractor.report.format import KIND_NAMES
 

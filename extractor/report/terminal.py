@@ -1,6 +1,6 @@
 """The eval report on a terminal: the runs, their F1 per fact kind, and the comparisons.
 
-Every renderer reads the typed report (``evaluation.report.EvalReport``, the
+Every renderer reads the typed report (``evaluation.results.EvalReport``, the
 same data as report.json) and formats its numbers through ``format``, so the
 terminal, report.md and report.html always agree.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from extractor.evaluation.report import EvalReport
+from extractor.evaluation.results import EvalReport
 from extractor.report.format import (
     KIND_NAMES,
     RESOLUTION_HEADERS,

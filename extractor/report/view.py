@@ -19,8 +19,8 @@ from pathlib import Path
 
 from extractor.articles import Article, read_articles
 from extractor.grounding import EvidenceLocator
-from extractor.output.runs import StoredRun, load_run
 from extractor.output.sqlite import ArticleInfo
+from extractor.output.stored import StoredRun, load_run
 from extractor.record import Record
 from extractor.report.format import QUALIFIER_WORDS, fmt_count, weapon_name
 from extractor.report.html import asset, page_security, render_template

@@ -6,6 +6,6 @@ when no API key is configured and the baseline row of every eval.
 
 from __future__ import annotations
 
-from extractor.rules.extract import extract_rules
+from extractor.rules.offline import extract_rules
 
 __all__ = ["extract_rules"]

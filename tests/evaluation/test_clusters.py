@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from extractor.cli import main
 from extractor.evaluation.clusters import membership
-from extractor.evaluation.runner import load_dataset
+from extractor.evaluation.evals import load_dataset
 
 
 def test_pairwise_and_bcubed_on_a_hand_worked_example() -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from extractor.errors import InputError
 from extractor.evaluation.datasets import load_articles, load_gold, load_predictions
-from extractor.evaluation.runner import score_report
+from extractor.evaluation.evals import score_report
 
 EVENT: dict[str, Any] = {
     "role": "main",

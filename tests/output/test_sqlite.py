@@ -20,8 +20,8 @@ from fakeserver import CHAT_PATH, FakeLLMServer, answer
 from helpers import ARTICLE, DATASETS, REPO, event, extraction, figure, read_jsonl, seed_articles
 
 from extractor.cli import main
-from extractor.output.runs import load_run
 from extractor.output.sqlite import SCHEMA_VERSION, DatabaseWriter, is_database, open_database
+from extractor.output.stored import load_run
 from extractor.record import Record
 
 SEEDS = DATASETS / "seeds" / "articles.jsonl"
@@ -345,7 +345,7 @@ def test_export_of_a_bad_line_names_it(tmp_path: Path) -> None:
 
 
 def test_score_and_evals_read_a_database_wherever_they_read_a_jsonl_run(seed_runs: tuple[Path, Path]) -> None:
-    from extractor.evaluation.runner import score_report
+    from extractor.evaluation.evals import score_report
 
     jsonl, database = seed_runs
     gold = DATASETS / "seeds" / "gold.jsonl"

@@ -21,7 +21,7 @@ import pytest
 from helpers import ARTICLE, chromium, event, figure
 from rich.console import Console
 
-from extractor.evaluation.report import EvalReport
+from extractor.evaluation.results import EvalReport
 from extractor.grounding import fold_text
 from extractor.report import print_table, render_html, render_markdown, write_report
 from extractor.report.spans import EvidenceLocator
@@ -315,7 +315,7 @@ def test_write_report_writes_three_files(small_report: EvalReport, tmp_path: Pat
 def test_renders_a_report_built_by_the_scorer(tmp_path: Path) -> None:
     """The real report shape, from evals.build_report, renders without surprises."""
     from extractor.evaluation.datasets import ArticleRecord
-    from extractor.evaluation.runner import Dataset, Run, build_report
+    from extractor.evaluation.evals import Dataset, Run, build_report
     from extractor.schema import AttackEvent
 
     gold = [AttackEvent.model_validate(event())]

@@ -15,8 +15,8 @@ from helpers import DATASETS, chromium, event, figure
 
 from extractor.cli import main
 from extractor.grounding import fold_text
-from extractor.output.runs import StoredRun, load_run
 from extractor.output.sqlite import ArticleInfo
+from extractor.output.stored import StoredRun, load_run
 from extractor.record import Record
 from extractor.report.html import csp_hash
 from extractor.report.view import render_view, run_view

@@ -18,8 +18,8 @@ from extractor.rules.boilerplate import is_boilerplate
 from extractor.rules.casualties import INJURED, KILLED, find_casualties
 from extractor.rules.damage import find_damage
 from extractor.rules.dates import find_dates, weekday_on_or_before
-from extractor.rules.extract import story_sentences
 from extractor.rules.numbers import Count, parse_count
+from extractor.rules.offline import story_sentences
 from extractor.rules.places import find_places
 from extractor.rules.sources import attribute_sentences, find_source
 from extractor.rules.weapons import INTERCEPTED, LAUNCHED, find_weapon_figures

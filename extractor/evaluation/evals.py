@@ -21,7 +21,7 @@ from extractor.articles import Article, record_to_article
 from extractor.errors import ConfigError
 from extractor.evaluation.clusters import ClusterScores, GoldAttack, load_gold_attacks, resolve_and_score
 from extractor.evaluation.datasets import ArticleRecord, Prediction, load_articles, load_gold, load_predictions
-from extractor.evaluation.report import (
+from extractor.evaluation.results import (
     Comparison,
     Coverage,
     EvalReport,

@@ -13,8 +13,8 @@ from fakeserver import FakeLLMServer, answer, server_error
 from helpers import DATASETS, read_jsonl, seed_articles
 
 from extractor.cli import main
-from extractor.evaluation.report import Latency
-from extractor.evaluation.runner import latency, load_prices, run_cost, run_evals
+from extractor.evaluation.evals import latency, load_prices, run_cost, run_evals
+from extractor.evaluation.results import Latency
 from extractor.settings import resolve_settings
 
 GOLD = DATASETS / "seeds" / "gold.jsonl"
