@@ -141,12 +141,11 @@ def _run_into_database(
     """Results committed to a database one article at a time; a rerun with the same file resumes from it."""
     if output is None:
         raise ConfigError("--format sqlite writes a database file: give --output FILE.db")
-    shelf = sqlite.ArticleShelf()
-    writer = sqlite.DatabaseWriter(output, shelf)
+    writer = sqlite.DatabaseWriter(output)
     try:
         skip = sqlite.done_ids(writer.connection, retry_errors)
         summary.skipped = len(skip)
-        stream = extract_stream(shelf.tap(items, skip), settings, skip_ids=skip, on_input_error=on_input_error,
+        stream = extract_stream(items, settings, skip_ids=skip, on_input_error=on_input_error,
                                 source=source, clock=clock)
         asyncio.run(_drain(stream, summary, writer))
     finally:
@@ -179,7 +178,7 @@ def _open_output(output: Path | None, append: bool, stdout: TextIO | None) -> It
 async def _drain(stream: Any, summary: RunSummary, writer: RecordWriter | sqlite.DatabaseWriter) -> None:
     with _progress() as advance:
         async for result in stream:
-            writer.write(result.to_record())
+            writer.write(result.to_record(), result.article.text if result.article else None)
             summary.add(result)
             advance(result)
 

@@ -87,7 +87,8 @@ class RecordWriter:
         elif fmt == "json":
             self._put("[")
 
-    def write(self, record: Record) -> None:
+    def write(self, record: Record, text: str | None = None) -> None:
+        """Write one record; ``text`` (the article's) is for writers that keep it, and these do not."""
         if self.fmt == "csv":
             self._put(_csv_text(lambda w: w.writerows({k: defang(v) for k, v in row.items()} for row in csv_rows(record))))
         elif self.fmt == "json":

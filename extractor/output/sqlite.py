@@ -24,12 +24,12 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from extractor.articles import Article
 from extractor.errors import ConfigError, InputError, OutputError
@@ -67,30 +67,6 @@ class ArticleInfo:
     def of(cls, article: Article) -> ArticleInfo:
         published = article.published.isoformat() if article.published else None
         return cls(article.title, article.url, article.source, published, article.text)
-
-
-Item = TypeVar("Item")
-
-
-class ArticleShelf:
-    """Article infos held from the moment an article is read until its record is written.
-
-    A run's records do not carry the article, so the writer looks its info up
-    here; holding only articles in flight keeps memory flat.
-    """
-
-    def __init__(self) -> None:
-        self._held: dict[str, ArticleInfo] = {}
-
-    def tap(self, items: Iterable[Item], skip: set[str] | frozenset[str] = frozenset()) -> Iterator[Item]:
-        """``items`` unchanged, remembering the info of each article that will be extracted."""
-        for item in items:
-            if isinstance(item, Article) and item.id not in skip:
-                self._held[item.id] = ArticleInfo.of(item)
-            yield item
-
-    def take(self, article_id: str) -> ArticleInfo | None:
-        return self._held.pop(article_id, None)
 
 
 def is_database(path: Path) -> bool:
@@ -170,19 +146,18 @@ def done_ids(connection: sqlite3.Connection, retry_errors: bool = False) -> set[
 class DatabaseWriter:
     """A RecordWriter's shape (``write``, ``close``) over a database: one transaction per record.
 
-    ``articles`` supplies each record's article info as it is written (a run's
-    ``ArticleShelf``); without it the article columns stay null.
+    The record carries its article's title, url, outlet and date; ``text``, the
+    article's cleaned text, is what the database keeps beside them for the view.
     """
 
-    def __init__(self, path: Path, articles: ArticleShelf | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         self.path = path
         self.connection = open_database(path, create=True)
-        self.articles = articles
         self.count = 0
 
-    def write(self, record: Record) -> None:
+    def write(self, record: Record, text: str | None = None) -> None:
         parsed = record
-        info = self.articles.take(parsed.id) if self.articles is not None else None
+        info = ArticleInfo(text=text) if text is not None else None
         try:
             with transaction(self.connection):
                 replace_article(self.connection, parsed, info)

@@ -394,19 +394,6 @@ def test_export_keeps_the_last_record_of_an_id_as_a_rerun_appends_it(tmp_path: P
     assert counts(consistent(tmp_path / "run.db"))["events"] == 2
 
 
-def test_the_shelf_holds_only_articles_that_will_be_written_and_lets_them_go() -> None:
-    from extractor.articles import Article
-    from extractor.errors import InputError
-    from extractor.output.sqlite import ArticleShelf
-
-    shelf = ArticleShelf()
-    items = [Article("done", "old text"), InputError("bad line"), Article("new", "text", title="T")]
-    assert list(shelf.tap(items, skip={"done"})) == items
-    assert shelf.take("done") is None
-    info = shelf.take("new")
-    assert info is not None and (info.title, info.text) == ("T", "text") and shelf.take("new") is None
-
-
 def column_table(text: str) -> list[tuple[str | None, ...]]:
     """Rows of a table as the sqlite3 shell prints it in -column mode (blank cells are NULL)."""
     header, dashes, *rows = text.splitlines()
