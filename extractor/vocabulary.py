@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -25,6 +25,7 @@ def _table() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
+@lru_cache(maxsize=1 << 16)  # names repeat (every report of an attack names its places): resolution's hot spot
 def normalise(name: str) -> str:
     """Case-fold, strip accents, drop punctuation, hyphens and generic words."""
     decomposed = unicodedata.normalize("NFKD", name.casefold())
@@ -47,6 +48,7 @@ def _maps() -> dict[str, dict[str, str]]:
     return {section: _alias_map(section) for section in ("models", "places", "sources")}
 
 
+@lru_cache(maxsize=1 << 16)
 def _key(section: str, name: str) -> str:
     key = normalise(name)
     return normalise(_maps()[section].get(key, key))

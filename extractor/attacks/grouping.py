@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +36,9 @@ from extractor.schema import AttackEvent
 from extractor.vocabulary import model_key, place_key
 
 MATCH_THRESHOLD = 0.5
+#: At most this many candidates for a report with no date, no publication date, no month-day and no count:
+#: the attacks sharing the most of its places (ties by id), so its cost does not grow with the run.
+UNANCHORED_CANDIDATES = 200
 #: An undated report's attack is at most this many days before its article's publication.
 WINDOW_DAYS = 3
 _WEIGHTS = {"places": 0.4, "figures": 0.4, "models": 0.1, "when": 0.4}
@@ -123,6 +126,7 @@ class Group:
     counts: set[Fact] = field(default_factory=set)
     models: set[str] = field(default_factory=set)
     days: set[str] = field(default_factory=set)
+    dates: set[str] = field(default_factory=set)
 
     def add(self, report: Report, features: Features) -> None:
         self.reports.append(report)
@@ -133,12 +137,13 @@ class Group:
         self.models |= features.models
         if report.extracted.date:
             self.days |= days_of(report.extracted.date)
+            self.dates.add(report.extracted.date)
 
     def rebuild(self) -> None:
         """The features again from the reports left, after some were taken out."""
         reports, self.reports = self.reports, []
         self.articles, self.places, self.figures, self.counts = set(), set(), set(), set()
-        self.models, self.days = set(), set()
+        self.models, self.days, self.dates = set(), set(), set()
         for report in reports:
             self.add(report, Features.of(report.extracted))
 
@@ -158,6 +163,13 @@ class AttackIndex:
         self._by_key: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         self._by_target_date: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._by_place: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        # For undated reports: attacks with no date yet by place (and by their reports' publication date, so
+        # that a report's candidates are those published near it, not every undated one of the years);
+        # dated ones by month-day and by count.
+        self._undated_by_place: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self._undated_near: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
+        self._by_day: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self._by_count: dict[tuple[str, str, Fact], set[str]] = defaultdict(set)
 
     def restore(self, attack_id: str, reports: Iterable[Report]) -> None:
         """An attack already resolved, kept under its id and not marked changed."""
@@ -225,11 +237,20 @@ class AttackIndex:
     def _put(self, group: Group, report: Report, features: Features) -> None:
         group.add(report, features)
         event = report.extracted
+        sides = (event.attacker, event.target_country)
         if event.date:
-            self._by_key[(event.attacker, event.target_country, event.date)].add(group.attack_id)
+            self._by_key[(*sides, event.date)].add(group.attack_id)
             self._by_target_date[(event.target_country, event.date)].add(group.attack_id)
+            for day in days_of(event.date):
+                self._by_day[(*sides, day)].add(group.attack_id)
         for name in features.places:
-            self._by_place[(event.attacker, event.target_country, name)].add(group.attack_id)
+            self._by_place[(*sides, name)].add(group.attack_id)
+            if not event.date:
+                self._undated_by_place[(*sides, name)].add(group.attack_id)
+                published = report.published.isoformat() if report.published else ""
+                self._undated_near[(*sides, name, published)].add(group.attack_id)
+        for fact in features.counts:
+            self._by_count[(*sides, fact)].add(group.attack_id)
 
     def _live(self, ids: Iterable[str], report: Report) -> list[Group]:
         """The candidate attacks still there, without those that hold a report of the same article (rule 4)."""
@@ -271,28 +292,40 @@ class AttackIndex:
         return (best, score) if score >= MATCH_THRESHOLD else None
 
     def _undated_candidates(self, event: AttackEvent, report: Report, features: Features) -> list[Group]:
-        """Rule 2's candidates: same sides, within the publication window when the publication date is known."""
+        """Rule 2's candidates, never all attacks of a place over the years: same sides, and
+        - with a publication date: the attacks of the window's days, and attacks with no date yet whose
+          reports were published within 3 days of it, by place;
+        - without one: the attacks on the day the date words name ("April 4", "Tuesday"), else those with an
+          equal launched or intercepted count, else those of its places; and attacks with no date yet."""
+        sides = (event.attacker, event.target_country)
         ids: set[str] = set()
-        for name in features.places:
-            ids |= self._by_place[(event.attacker, event.target_country, name)]
         if report.published is not None:
+            # An attack with no date is a candidate when one of its reports was published within the window's
+            # reach; one known from no date at all (no date, no publication date) is too unanchored to match.
+            near = [(report.published + dt.timedelta(days)).isoformat()
+                    for days in range(-WINDOW_DAYS, WINDOW_DAYS + 1)]
+            ids |= {i for name in features.places for day in near for i in self._undated_near[(*sides, name, day)]}
             window = {(report.published - dt.timedelta(days)).isoformat() for days in range(WINDOW_DAYS + 1)}
-            ids |= {i for day in window for i in self._by_key[(event.attacker, event.target_country, day)]}
-            groups = self._live(ids, report)
-            return [g for g in groups if _in_window(g, window)]
+            ids |= {i for day in window for i in self._by_key[(*sides, day)]}
+            return [g for g in self._live(ids, report) if _in_window(g, window)]
+        # Unanchored in time, it could be any attack of the run: the candidates are those with the most in
+        # common (a month and day it names, equal counts, places; a weekday alone names a seventh of all
+        # attacks, so it only scores), at most UNANCHORED_CANDIDATES of them, so its cost stays flat.
+        shared: Counter[str] = Counter()
+        for day in (d for d in features.when if d.startswith("md:")):
+            shared.update(self._by_day[(*sides, day)])
+        for fact in features.counts:
+            shared.update(self._by_count[(*sides, fact)])
+        for name in features.places:
+            shared.update(self._by_place[(*sides, name)])  # attacks with no date yet among them
+        ids |= set(sorted(shared, key=lambda i: (-shared[i], i))[:UNANCHORED_CANDIDATES])
         return self._live(ids, report)
 
 
-def _dates(group: Group) -> set[str]:
-    return {r.extracted.date for r in group.reports if r.extracted.date}
-
-
 def _latest_day(group: Group) -> int:
-    dates = _dates(group)
-    return dt.date.fromisoformat(max(dates)).toordinal() if dates else 0
+    return dt.date.fromisoformat(max(group.dates)).toordinal() if group.dates else 0
 
 
 def _in_window(group: Group, window: set[str]) -> bool:
     """An attack with no date yet may match; a dated one only within the window."""
-    dates = _dates(group)
-    return not dates or bool(dates & window)
+    return not group.dates or bool(group.dates & window)

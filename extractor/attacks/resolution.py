@@ -54,22 +54,29 @@ def resolve(attack_id: str, reports: Sequence[Report]) -> Attack:
     ordered = publication_order(reports)
     first = ordered[0].extracted
     attacker = next((r.extracted.attacker for r in ordered if r.extracted.attacker != "unknown"), first.attacker)
-    slots = [(slot, report) for report in ordered for slot in report.extracted.figures()]
+    slots = _slots(ordered)
     return Attack(
         attack_id=attack_id,
         role="main" if any(r.role == "main" for r in ordered) else "background",
         attacker=attacker, target_country=first.target_country, date=attack_date(ordered), reports=ordered,
-        killed=resolve_toll(_stated(slots, "event", "killed")),
-        injured=resolve_toll(_stated(slots, "event", "injured")),
+        killed=resolve_toll(slots.get(("event", "killed", ""), [])),
+        injured=resolve_toll(slots.get(("event", "injured", ""), [])),
         weapons=_weapons(ordered, slots, first.target_country),
         places=_places(ordered, slots),
         damage=list(dict.fromkeys(c for r in ordered for c in r.extracted.damage)),
     )
 
 
-def _stated(slots: list[tuple[FigureSlot, Report]], owner: str, kind: str, key: str | None = None) -> list[Stated]:
-    return [Stated(slot.figure, report) for slot, report in slots
-            if slot.owner == owner and slot.kind == kind and (key is None or _owner_key(slot) == key)]
+Slots = dict[tuple[str, str, str], list[Stated]]  # (owner, kind, what it counts) -> its figures, in order
+
+
+def _slots(ordered: list[Report]) -> Slots:
+    """Every figure of the reports by slot, in publication order: grouped once, read per slot."""
+    found: Slots = {}
+    for report in ordered:
+        for slot in report.extracted.figures():
+            found.setdefault((slot.owner, slot.kind, _owner_key(slot)), []).append(Stated(slot.figure, report))
+    return found
 
 
 def _owner_key(slot: FigureSlot) -> str:
@@ -115,7 +122,7 @@ def _resolved(chosen: Stated, stated: list[Stated]) -> Resolved:
                                        article_id=s.report.article_id, evidence=s.figure.evidence) for s in stated])
 
 
-def _weapons(ordered: list[Report], slots: list[tuple[FigureSlot, Report]], target: str) -> list[AttackWeapon]:
+def _weapons(ordered: list[Report], slots: Slots, target: str) -> list[AttackWeapon]:
     found: dict[str, AttackWeapon] = {}
     for report in ordered:
         for weapon in report.extracted.weapons:
@@ -123,12 +130,12 @@ def _weapons(ordered: list[Report], slots: list[tuple[FigureSlot, Report]], targ
             if key not in found:
                 found[key] = AttackWeapon(
                     category=weapon.category, model=weapon.model,
-                    launched=resolve_count(_stated(slots, "weapon", "launched", key), target),
-                    intercepted=resolve_count(_stated(slots, "weapon", "intercepted", key), target))
+                    launched=resolve_count(slots.get(("weapon", "launched", key), []), target),
+                    intercepted=resolve_count(slots.get(("weapon", "intercepted", key), []), target))
     return list(found.values())
 
 
-def _places(ordered: list[Report], slots: list[tuple[FigureSlot, Report]]) -> list[AttackPlace]:
+def _places(ordered: list[Report], slots: Slots) -> list[AttackPlace]:
     found: dict[str, AttackPlace] = {}
     for report in ordered:
         for place in report.extracted.places:
@@ -136,6 +143,6 @@ def _places(ordered: list[Report], slots: list[tuple[FigureSlot, Report]]) -> li
             if key not in found:
                 found[key] = AttackPlace(
                     name=place.name, kind=place.kind, region=place.region,
-                    killed=resolve_toll(_stated(slots, "place", "killed", key)),
-                    injured=resolve_toll(_stated(slots, "place", "injured", key)))
+                    killed=resolve_toll(slots.get(("place", "killed", key), [])),
+                    injured=resolve_toll(slots.get(("place", "injured", key), [])))
     return list(found.values())
