@@ -193,16 +193,16 @@ class AttackEvent(_Strict):
         for kind, figure in tolls:
             if figure is not None:
                 yield FigureSlot(kind, figure)
-        for weapon in self.weapons:
+        for index, weapon in enumerate(self.weapons):
             counts: tuple[tuple[FigureKind, Figure | None], ...] = (
                 ("launched", weapon.launched), ("intercepted", weapon.intercepted))
             for kind, figure in counts:
                 if figure is not None:
-                    yield FigureSlot(kind, figure, weapon=weapon)
-        for place in self.places:
+                    yield FigureSlot(kind, figure, weapon=weapon, index=index)
+        for index, place in enumerate(self.places):
             for kind, figure in (("killed", place.killed), ("injured", place.injured)):
                 if figure is not None:
-                    yield FigureSlot(kind, figure, place=place)  # type: ignore[arg-type]
+                    yield FigureSlot(kind, figure, place=place, index=index)  # type: ignore[arg-type]
 
 
 FigureKind = Literal["killed", "injured", "launched", "intercepted"]
@@ -216,6 +216,7 @@ class FigureSlot:
     figure: Figure
     weapon: Weapon | None = None
     place: Place | None = None
+    index: int = 0  # the weapon's or place's position in the event's list
 
     @property
     def owner(self) -> Literal["event", "weapon", "place"]:

@@ -34,7 +34,7 @@ from typing import Any
 from extractor.articles import Article
 from extractor.errors import ConfigError, InputError, OutputError
 from extractor.record import Record
-from extractor.schema import AttackEvent, Figure
+from extractor.schema import AttackEvent
 
 # Changing database.sql changes this number: a database of another version is refused, not misread.
 SCHEMA_VERSION = 1
@@ -208,29 +208,26 @@ def _insert_event(connection: sqlite3.Connection, article_id: str, position: int
                        "date_text, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (article_id, position, event.role, event.attacker, event.target_country, event.date,
                         event.date_text, event.summary))
-    _insert_figures(connection, event_id, "event", None, {"killed": event.killed, "injured": event.injured})
-    for index, weapon in enumerate(event.weapons, start=1):
-        weapon_id = _insert(connection, "INSERT INTO weapons (event_id, position, category, model) VALUES (?, ?, ?, ?)",
-                            (event_id, index, weapon.category, weapon.model))
-        _insert_figures(connection, event_id, "weapon", weapon_id,
-                        {"launched": weapon.launched, "intercepted": weapon.intercepted})
-    for index, place in enumerate(event.places, start=1):
-        place_id = _insert(connection, "INSERT INTO places (event_id, position, name, kind, region) "
-                           "VALUES (?, ?, ?, ?, ?)", (event_id, index, place.name, place.kind, place.region))
-        _insert_figures(connection, event_id, "place", place_id, {"killed": place.killed, "injured": place.injured})
+    weapon_ids = [_insert(connection, "INSERT INTO weapons (event_id, position, category, model) VALUES (?, ?, ?, ?)",
+                          (event_id, index, weapon.category, weapon.model))
+                  for index, weapon in enumerate(event.weapons, start=1)]
+    place_ids = [_insert(connection, "INSERT INTO places (event_id, position, name, kind, region) VALUES (?, ?, ?, ?, ?)",
+                         (event_id, index, place.name, place.kind, place.region))
+                 for index, place in enumerate(event.places, start=1)]
+    _insert_figures(connection, event_id, event, weapon_ids, place_ids)
     connection.executemany("INSERT INTO damage (event_id, position, category) VALUES (?, ?, ?)",
                            [(event_id, index, category) for index, category in enumerate(event.damage, start=1)])
 
 
-def _insert_figures(connection: sqlite3.Connection, event_id: int, belongs_to: str, owner_id: int | None,
-                    figures: dict[str, Figure | None]) -> None:
-    weapon_id = owner_id if belongs_to == "weapon" else None
-    place_id = owner_id if belongs_to == "place" else None
+def _insert_figures(connection: sqlite3.Connection, event_id: int, event: AttackEvent, weapon_ids: list[int],
+                    place_ids: list[int]) -> None:
+    """Every figure of the event (the one walk, ``AttackEvent.figures``), each tied to its weapon's or place's row."""
     connection.executemany(
         "INSERT INTO figures (event_id, belongs_to, weapon_id, place_id, kind, value, qualifier, source, evidence) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(event_id, belongs_to, weapon_id, place_id, kind, f.value, f.qualifier, f.source, f.evidence)
-         for kind, f in figures.items() if f is not None])
+        [(event_id, slot.owner, weapon_ids[slot.index] if slot.weapon is not None else None,
+          place_ids[slot.index] if slot.place is not None else None, slot.kind, slot.figure.value,
+          slot.figure.qualifier, slot.figure.source, slot.figure.evidence) for slot in event.figures()])
 
 
 def _insert(connection: sqlite3.Connection, sql: str, values: tuple[Any, ...]) -> int:

@@ -172,21 +172,15 @@ def article_view(number: int, record: Record, info: ArticleInfo) -> ArticleView:
 
 def event_quotes(anchor: str, number: int, event: AttackEvent) -> Iterator[Quote]:
     """Every figure of an event with its anchor, in card order: tolls, weapons, places."""
-    for kind in ("killed", "injured"):
-        figure = getattr(event, kind)
-        if figure is not None:
-            yield Quote(f"{anchor}-{kind}", number, kind, figure)
-    for index, weapon in enumerate(event.weapons, 1):
-        for kind in ("launched", "intercepted"):
-            figure = getattr(weapon, kind)
-            if figure is not None:
-                what = f"{weapon_name(weapon.category, weapon.model)} {kind}"
-                yield Quote(f"{anchor}-w{index}-{kind}", number, what, figure)
-    for index, place in enumerate(event.places, 1):
-        for kind in ("killed", "injured"):
-            figure = getattr(place, kind)
-            if figure is not None:
-                yield Quote(f"{anchor}-p{index}-{kind}", number, f"{kind} in {place.name}", figure)
+    for slot in event.figures():
+        if slot.weapon is not None:
+            what = f"{weapon_name(slot.weapon.category, slot.weapon.model)} {slot.kind}"
+            yield Quote(f"{anchor}-w{slot.index + 1}-{slot.kind}", number, what, slot.figure)
+        elif slot.place is not None:
+            yield Quote(f"{anchor}-p{slot.index + 1}-{slot.kind}", number, f"{slot.kind} in {slot.place.name}",
+                        slot.figure)
+        else:
+            yield Quote(f"{anchor}-{slot.kind}", number, slot.kind, slot.figure)
 
 
 def marked_text(anchor: str, text: str | None, quotes: Sequence[Quote]) -> tuple[list[TextPiece] | None, dict[str, str]]:
