@@ -68,3 +68,30 @@ def test_a_raw_answer_is_kept_bounded() -> None:
     long = "x" * (RAW_LIMIT + 500)
     kept = bounded(long)
     assert kept is not None and kept.startswith("x" * RAW_LIMIT) and kept.endswith("[500 more characters]")
+
+
+def test_the_last_bad_answer_survives_the_database_and_an_older_database_still_reads(tmp_path: Path) -> None:
+    import sqlite3
+
+    from extractor.output.sqlite import DatabaseWriter
+
+    invalid = Record.model_validate({"id": "bad", "status": "invalid", "events": [], "errors": ["events.0: bad"],
+                                     "raw": '{"events": [{"role": "sideways"}]}'})
+    database = tmp_path / "run.db"
+    writer = DatabaseWriter(database)
+    writer.write(invalid)
+    writer.close()
+    assert load_run(database).records["bad"].raw == invalid.raw
+    # A database of schema version 1 (before raw) reads, and is brought up to date when written to.
+    old = tmp_path / "old.db"
+    writer = DatabaseWriter(old)
+    writer.write(invalid.model_copy(update={"raw": None}))
+    writer.close()
+    connection = sqlite3.connect(old)
+    connection.executescript("ALTER TABLE articles DROP COLUMN raw; PRAGMA user_version = 1;")
+    connection.close()
+    assert load_run(old).records["bad"].raw is None
+    writer = DatabaseWriter(old)
+    writer.write(invalid)
+    writer.close()
+    assert load_run(old).records["bad"].raw == invalid.raw

@@ -54,12 +54,12 @@ def write_attacks_database(connection: sqlite3.Connection, path: Path, attacks: 
     try:
         with transaction(connection):
             stored = {row[0] for row in connection.execute("SELECT id FROM attacks")}
-            for gone in stored - keep:
+            rewritten = [a for a in attacks if a.attack_id in changed or a.attack_id not in stored]
+            # Every old row goes before any new one: a report moved between attacks is in both otherwise.
+            for gone in (stored - keep) | {a.attack_id for a in rewritten}:
                 connection.execute("DELETE FROM attacks WHERE id = ?", (gone,))
-            for attack in attacks:
-                if attack.attack_id in changed or attack.attack_id not in stored:
-                    connection.execute("DELETE FROM attacks WHERE id = ?", (attack.attack_id,))
-                    insert_attack(connection, attack)
+            for attack in rewritten:
+                insert_attack(connection, attack)
     except sqlite3.Error as exc:
         raise OutputError(f"cannot write {path} ({exc}); the attacks in it are as they were before this run; "
                           "fix that (free space, permissions) and rerun") from None

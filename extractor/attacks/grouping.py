@@ -11,7 +11,7 @@ the attack's.
 How well a report matches an attack is one number in [0, 1]: the share of
 the report's places the attack has (weight 0.4), of its figures (kind, what
 it counts, value) the attack has (0.4), of its weapon models the attack has
-(0.2), and of the day its date words name ("Tuesday", "April 4": a date
+(0.1), and of the day its date words name ("Tuesday", "April 4": a date
 without a year, or a weekday, that the codebook leaves unresolved) that the
 attack's dates fit (0.4), averaged over the parts the report has. A report
 joins by rule 2 or 3 only when that score is at least ``MATCH_THRESHOLD``
@@ -127,6 +127,7 @@ class Group:
     models: set[str] = field(default_factory=set)
     days: set[str] = field(default_factory=set)
     dates: set[str] = field(default_factory=set)
+    attackers: set[str] = field(default_factory=set)
 
     def add(self, report: Report, features: Features) -> None:
         self.reports.append(report)
@@ -135,6 +136,7 @@ class Group:
         self.figures |= features.figures
         self.counts |= features.counts
         self.models |= features.models
+        self.attackers.add(report.extracted.attacker)
         if report.extracted.date:
             self.days |= days_of(report.extracted.date)
             self.dates.add(report.extracted.date)
@@ -143,7 +145,7 @@ class Group:
         """The features again from the reports left, after some were taken out."""
         reports, self.reports = self.reports, []
         self.articles, self.places, self.figures, self.counts = set(), set(), set(), set()
-        self.models, self.days, self.dates = set(), set(), set()
+        self.models, self.days, self.dates, self.attackers = set(), set(), set(), set()
         for report in reports:
             self.add(report, Features.of(report.extracted))
 
@@ -160,6 +162,7 @@ class AttackIndex:
     def __init__(self) -> None:
         self.groups: dict[str, Group] = {}
         self.changed: set[str] = set()
+        self.retired: set[str] = set()
         self._by_key: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         self._by_target_date: dict[tuple[str, str], set[str]] = defaultdict(set)
         self._by_place: dict[tuple[str, str, str], set[str]] = defaultdict(set)
@@ -195,7 +198,7 @@ class AttackIndex:
         # Best score first; on a tie the later attack (nearer the publication), then the report and the id.
         options = sorted(((score, report.key, group.attack_id) for report in reports
                           for group, score in self._undated_matches(report, features[report.key])),
-                         key=lambda o: (-o[0], -_latest_day(self.groups[o[2]]), o[1], o[2]))
+                         key=lambda o: (-o[0], -_latest_day(self.groups[o[2]]), o[2], o[1]))
         chosen: dict[tuple[str, int], tuple[str, float]] = {}
         taken: set[str] = set()
         for score, key, attack_id in options:
@@ -218,17 +221,23 @@ class AttackIndex:
         return placed
 
     def remove_article(self, article_id: str) -> None:
-        """Take every report of an article out (it was extracted again); attacks left empty go."""
+        """Take every report of an article out (it was extracted again); attacks left empty go, their ids
+        retired (never given to another attack), and the indexes forget what the reports taken out said."""
         for group in [g for g in self.groups.values() if article_id in g.articles]:
+            for report in group.reports:
+                self._index(group.attack_id, report, Features.of(report.extracted), add=False)
             group.reports = [r for r in group.reports if r.article_id != article_id]
             group.rebuild()
+            for report in group.reports:
+                self._index(group.attack_id, report, Features.of(report.extracted))
             self.changed.add(group.attack_id)
             if not group.reports:
                 del self.groups[group.attack_id]
+                self.retired.add(group.attack_id)
 
     def _new_group(self, report: Report) -> Group:
         attack_id, n = founding_id(report), 1
-        while attack_id in self.groups:
+        while attack_id in self.groups or attack_id in self.retired:
             n += 1
             attack_id = f"{founding_id(report)}-{n}"
         group = self.groups[attack_id] = Group(attack_id)
@@ -236,21 +245,27 @@ class AttackIndex:
 
     def _put(self, group: Group, report: Report, features: Features) -> None:
         group.add(report, features)
+        self._index(group.attack_id, report, features)
+
+    def _index(self, attack_id: str, report: Report, features: Features, add: bool = True) -> None:
+        """Enter (or, with ``add`` false, take out) what a report says into every index of candidates."""
         event = report.extracted
         sides = (event.attacker, event.target_country)
+        keys: list[tuple[dict[Any, set[str]], Any]] = []
         if event.date:
-            self._by_key[(*sides, event.date)].add(group.attack_id)
-            self._by_target_date[(event.target_country, event.date)].add(group.attack_id)
-            for day in days_of(event.date):
-                self._by_day[(*sides, day)].add(group.attack_id)
+            keys += [(self._by_key, (*sides, event.date)), (self._by_target_date, (event.target_country, event.date))]
+            keys += [(self._by_day, (*sides, day)) for day in days_of(event.date)]
         for name in features.places:
-            self._by_place[(*sides, name)].add(group.attack_id)
+            keys.append((self._by_place, (*sides, name)))
             if not event.date:
-                self._undated_by_place[(*sides, name)].add(group.attack_id)
                 published = report.published.isoformat() if report.published else ""
-                self._undated_near[(*sides, name, published)].add(group.attack_id)
-        for fact in features.counts:
-            self._by_count[(*sides, fact)].add(group.attack_id)
+                keys += [(self._undated_by_place, (*sides, name)), (self._undated_near, (*sides, name, published))]
+        keys += [(self._by_count, (*sides, fact)) for fact in features.counts]
+        for index, key in keys:
+            if add:
+                index[key].add(attack_id)
+            else:
+                index[key].discard(attack_id)
 
     def _live(self, ids: Iterable[str], report: Report) -> list[Group]:
         """The candidate attacks still there, without those that hold a report of the same article (rule 4)."""
@@ -260,14 +275,21 @@ class AttackIndex:
     def _key_match(self, event: AttackEvent, report: Report, features: Features) -> Group | None:
         """Rule 1: the attack of the same attacker, target and date (an unknown attacker: sharing a place)."""
         assert event.date is not None
-        if event.attacker == "unknown":
-            candidates = [g for g in self._live(self._by_target_date[(event.target_country, event.date)], report)
-                          if g.places & features.places]
-        else:
-            candidates = self._live(self._by_key[(event.attacker, event.target_country, event.date)], report)
+        same_day = self._live(self._by_target_date[(event.target_country, event.date)], report)
+
+        def same_attack(group: Group) -> bool:
+            # One side's reports are one attack; an unknown attacker's joins only where a place is shared,
+            # whichever of the two came first.
+            if event.date not in group.dates:
+                return False
+            if event.attacker == "unknown" or group.attackers == {"unknown"}:
+                return bool(group.places & features.places)
+            return event.attacker in group.attackers
+
+        candidates = [g for g in same_day if same_attack(g)]
         if not candidates:
             return None
-        return max(candidates, key=lambda g: (match_score(features, g), g.attack_id))
+        return _best([(g, match_score(features, g)) for g in candidates])[0]
 
     def _undated_matches(self, report: Report, features: Features) -> list[tuple[Group, float]]:
         """Rule 2: the attacks an undated report matches well enough, with their scores."""
@@ -287,8 +309,7 @@ class AttackIndex:
         joinable = [g for g in self._live(ids, report) if g.places & features.places and shares_count(features, g)]
         if not joinable:
             return None
-        best = max(joinable, key=lambda g: (match_score(features, g), g.attack_id))
-        score = match_score(features, best)
+        best, score = _best([(g, match_score(features, g)) for g in joinable])
         return (best, score) if score >= MATCH_THRESHOLD else None
 
     def _undated_candidates(self, event: AttackEvent, report: Report, features: Features) -> list[Group]:
@@ -320,6 +341,11 @@ class AttackIndex:
             shared.update(self._by_place[(*sides, name)])  # attacks with no date yet among them
         ids |= set(sorted(shared, key=lambda i: (-shared[i], i))[:UNANCHORED_CANDIDATES])
         return self._live(ids, report)
+
+
+def _best(scored: list[tuple[Group, float]]) -> tuple[Group, float]:
+    """The best-scoring attack; on a tie the later one (nearer the report's publication), then the smaller id."""
+    return min(scored, key=lambda pair: (-pair[1], -_latest_day(pair[0]), pair[0].attack_id))
 
 
 def _latest_day(group: Group) -> int:

@@ -93,12 +93,11 @@ def resolve_attacks(
 
 
 def _latest(records: Iterable[Record], resolution: Resolution) -> dict[str, Record]:
-    """Each article's last ``ok`` record (a rerun appends; the last one stands)."""
+    """Each article's last ``ok`` record (a rerun appends; the last ok one stands, as it does incrementally)."""
     latest: dict[str, Record] = {}
     for record in records:
         if record.status != "ok":
             resolution.articles_failed += 1
-            latest.pop(record.id, None)
             continue
         latest[record.id] = record
     return latest

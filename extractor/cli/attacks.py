@@ -47,8 +47,12 @@ def reconcile(attacks_file: Path, reference: Path, output: Path | None) -> None:
     from extractor.attacks.reconcile import reconcile as compare
     from extractor.attacks.reference import read_reference
     from extractor.attacks.store import replace_file
+    from extractor.errors import ConfigError
     from extractor.output.formats import DATABASE, output_format
 
+    if output is not None and output.resolve() in (attacks_file.resolve(), reference.resolve()) and \
+            output_format(output, None) != DATABASE:
+        raise ConfigError(f"--output {output}: is an input of this command; give the comparisons another file")
     table = read_reference(reference)
     resolved = load_attacks(attacks_file)
     comparisons = compare(resolved, table)

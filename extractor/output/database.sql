@@ -16,7 +16,8 @@ CREATE TABLE articles (
     completion_tokens INTEGER NOT NULL DEFAULT 0,
     cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
     seconds           REAL,
-    text              TEXT                          -- the cleaned text the model read; evidence quotes it
+    text              TEXT,                         -- the cleaned text the model read; evidence quotes it
+    raw               TEXT                          -- the model's last answer that failed validation (bounded)
 );
 CREATE TABLE events (
     id             INTEGER PRIMARY KEY,

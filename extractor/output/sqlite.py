@@ -37,7 +37,9 @@ from extractor.record import Record
 from extractor.schema import AttackEvent
 
 # Changing database.sql changes this number: a database of another version is refused, not misread.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# How a database of an older version is brought up to this one, version by version: additions only.
+MIGRATIONS = {1: "ALTER TABLE articles ADD COLUMN raw TEXT"}
 # Seconds a writer waits for another connection's write (a second run without the lock) before failing.
 BUSY_SECONDS = 10.0
 
@@ -100,6 +102,11 @@ def open_database(path: Path, *, create: bool) -> sqlite3.Connection:
 
 def _check_or_make_schema(connection: sqlite3.Connection, path: Path, create: bool) -> None:
     version = connection.execute("PRAGMA user_version").fetchone()[0]
+    if version in MIGRATIONS:
+        if not create:
+            return  # read as it is: an older database lacks only what later versions added
+        _migrate(connection, version)
+        version = SCHEMA_VERSION
     if version == SCHEMA_VERSION:
         return
     empty = connection.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
@@ -120,6 +127,14 @@ def _check_or_make_schema(connection: sqlite3.Connection, path: Path, create: bo
         # Another connection made the schema first: what matters is that it is there now.
         if connection.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             raise
+
+
+def _migrate(connection: sqlite3.Connection, version: int) -> None:
+    """An older database brought to SCHEMA_VERSION in one transaction (a database being written to only)."""
+    with transaction(connection):
+        for step in range(version, SCHEMA_VERSION):
+            connection.execute(MIGRATIONS[step])
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 @contextlib.contextmanager
@@ -194,11 +209,12 @@ def replace_article(connection: sqlite3.Connection, record: Record, info: Articl
     connection.execute("DELETE FROM articles WHERE id = ?", (record.id,))
     connection.execute(
         "INSERT INTO articles (id, status, title, published, source, url, model, prompt_version, mode, encoding, "
-        "errors, prompt_tokens, completion_tokens, cached, seconds, text) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "errors, prompt_tokens, completion_tokens, cached, seconds, text, raw) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (record.id, record.status, info.title, info.published, info.source, info.url, record.model,
          record.prompt_version, record.mode, record.encoding, json.dumps(record.errors, ensure_ascii=False),
-         record.usage.prompt_tokens, record.usage.completion_tokens, int(record.cached), record.seconds, info.text))
+         record.usage.prompt_tokens, record.usage.completion_tokens, int(record.cached), record.seconds, info.text,
+         record.raw))
     for position, event in enumerate(record.events, start=1):
         _insert_event(connection, record.id, position, event)
 

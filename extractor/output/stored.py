@@ -118,9 +118,9 @@ def _record(row: sqlite3.Row, events: list[dict[str, Any]]) -> Record:
         "id": row["id"], "model": row["model"], "prompt_version": row["prompt_version"], "status": row["status"],
         "events": events, "errors": json.loads(row["errors"]),
         "usage": {"prompt_tokens": row["prompt_tokens"], "completion_tokens": row["completion_tokens"]},
-        "cached": bool(row["cached"]), "seconds": row["seconds"], "mode": row["mode"],
+        "cached": bool(row["cached"]), "seconds": row["seconds"] or 0.0, "mode": row["mode"],
         "encoding": row["encoding"], "published": row["published"], "title": row["title"], "url": row["url"],
-        "source": row["source"],
+        "source": row["source"], "raw": row["raw"] if "raw" in row.keys() else None,  # noqa: SIM118 (a Row's in looks at values)
     })
 
 

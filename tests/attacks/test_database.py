@@ -97,3 +97,24 @@ def test_a_mornings_run_into_the_database_keeps_every_attack_id(tmp_path: Path) 
     reports = connection.execute("SELECT count(*) FROM attack_reports").fetchone()[0]
     events = connection.execute("SELECT count(*) FROM events").fetchone()[0]
     assert ids < after and reports == events
+
+
+def test_a_report_that_moves_to_another_attack_is_written_in_one_transaction(tmp_path: Path) -> None:
+    from helpers import event
+
+    from extractor.attacks.database import open_attacks_database, read_attacks_database, write_attacks_database
+    from extractor.attacks.reports import resolve_attacks
+    from extractor.record import Record
+
+    def record(article_id: str, date: str) -> Record:
+        return Record.model_validate({"id": article_id, "status": "ok", "events": [event(date=date)],
+                                      "published": date})
+
+    database = tmp_path / "attacks.db"
+    connection = open_attacks_database(database)
+    first = resolve_attacks([record("x", "2024-11-10"), record("y", "2024-11-19"), record("a", "2024-11-19")])
+    write_attacks_database(connection, database, first.attacks, first.changed)
+    moved = resolve_attacks([record("a", "2024-11-10")], read_attacks_database(connection, database))
+    write_attacks_database(connection, database, moved.attacks, moved.changed)
+    rows = dict(connection.execute("SELECT article_id, attack_id FROM attack_reports"))
+    assert rows["a"] == rows["x"] != rows["y"]

@@ -154,3 +154,44 @@ def test_records_that_are_not_ok_add_nothing() -> None:
     failed = Record.model_validate({"id": "x", "status": "error", "events": [], "errors": ["timeout"]})
     done = resolve_attacks([failed, record("a", event())])
     assert done.articles_failed == 1 and len(done.attacks) == 1
+
+
+def test_an_article_extracted_again_leaves_no_trace_in_the_indexes_and_its_old_id_is_not_reused() -> None:
+    first = resolve_attacks([record("a", event())])
+    old = first.attacks[0].attack_id
+    again = resolve_attacks([record("a", event(date="2024-11-10")), record("c", event())], first.attacks)
+    assert members(again.attacks) == [{"a#0"}, {"c#0"}]  # c does not join by a date a no longer gives
+    assert old not in {a.attack_id for a in again.attacks}
+    assert all(r.joined == "key" for a in again.attacks for r in a.reports)
+
+
+def test_an_unknown_attackers_report_joins_the_same_attack_whichever_comes_first() -> None:
+    unknown = kyiv(attacker="unknown", weapons=[])
+    named = kyiv(weapons=[])
+    for order in (("a", "b"), ("b", "a")):
+        ids = dict(zip(order, ("unknown", "named"), strict=True))
+        records = [record(i, unknown if kind == "unknown" else named) for i, kind in ids.items()]
+        assert members(attacks_of(*records)) == [{"a#0", "b#0"}], order
+
+
+def test_a_tie_between_two_attacks_goes_to_the_later_one() -> None:
+    existing = resolve_attacks([record("x", kyiv(date="2024-11-18", weapons=drones(50)), published="2024-11-18"),
+                                record("y", kyiv(date="2024-11-20", weapons=drones(50)), published="2024-11-20")])
+    joined = resolve_attacks([record("n", kyiv(date="2024-11-19", weapons=drones(50)))], existing.attacks)
+    grown = next(a for a in joined.attacks if len(a.reports) == 2)
+    assert {r.article_id for r in grown.reports} == {"y", "n"}
+
+
+def test_a_failed_rerun_of_an_article_keeps_its_last_ok_record() -> None:
+    failed = Record.model_validate({"id": "a", "status": "error", "events": [], "errors": ["timeout"]})
+    assert members(resolve_attacks([record("a", event()), failed]).attacks) == [{"a#0"}]
+
+
+def test_the_tie_break_is_the_later_date_then_the_smaller_id() -> None:
+    from extractor.attacks.grouping import Group, _best
+
+    early, late, late_too = Group("atk-z"), Group("atk-b"), Group("atk-a")
+    early.dates, late.dates, late_too.dates = {"2024-11-18"}, {"2024-11-20"}, {"2024-11-20"}
+    assert _best([(early, 0.8), (late, 0.8)])[0] is late
+    assert _best([(late, 0.8), (late_too, 0.8), (early, 0.9)])[0] is early
+    assert _best([(late, 0.8), (late_too, 0.8)])[0] is late_too
