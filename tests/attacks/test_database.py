@@ -118,3 +118,24 @@ def test_a_report_that_moves_to_another_attack_is_written_in_one_transaction(tmp
     write_attacks_database(connection, database, moved.attacks, moved.changed)
     rows = dict(connection.execute("SELECT article_id, attack_id FROM attack_reports"))
     assert rows["a"] == rows["x"] != rows["y"]
+
+
+def test_an_old_run_without_provenance_takes_it_from_articles(tmp_path: Path) -> None:
+    run = tmp_path / "run.jsonl"
+    cli("extract", str(ARTICLES), "-m", "rules", "-o", str(run))
+    old = tmp_path / "old.jsonl"
+    lines = [json.loads(line) for line in run.read_text("utf-8").splitlines()]
+    for line in lines:  # as a run written before records carried their article's provenance
+        for key in ("published", "title", "url", "source", "raw"):
+            line.pop(key)
+    old.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    bare, given = tmp_path / "bare.jsonl", tmp_path / "given.jsonl"
+    cli("attacks", str(old), "-o", str(bare))
+    cli("attacks", str(old), "-o", str(given), "--articles", str(ARTICLES))
+    fresh, informed = ([Attack.model_validate_json(x) for x in p.read_text("utf-8").splitlines()] for p in (bare, given))
+    assert all(r.published is None and r.outlet is None for a in fresh for r in a.reports)
+    articles = {a["id"]: a for a in map(json.loads, ARTICLES.read_text("utf-8").splitlines())}
+    reports = [r for a in informed for r in a.reports]
+    assert all(r.outlet == articles[r.article_id]["source"] for r in reports)
+    assert all((r.published.isoformat() if r.published else None) == articles[r.article_id].get("published")
+               for r in reports)
