@@ -29,3 +29,14 @@ def test_every_import_arrow_points_within_a_part_or_down_the_layers() -> None:
                 and a.strip() != "extractor___main__"]
     core = {"extractor_schema", "extractor_errors", "extractor_grounding", "extractor_articles", "extractor_usage"}
     assert not [a for a, b in arrows if a.strip() in core and b.strip().startswith(("extractor_report", "extractor_evaluation"))]
+
+
+def test_every_python_example_in_the_readme_is_whole_python() -> None:
+    """A README code block cut into a paragraph (or a paragraph into it) stops parsing."""
+    import ast
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```\n", (REPO / "README.md").read_text("utf-8"), re.S)
+    assert len(blocks) >= 2
+    for block in blocks:
+        ast.parse(block)
