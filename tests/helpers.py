@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -170,3 +171,10 @@ def chromium() -> str:
         missing("headless Chromium is needed for the browser test: run `apt-get install -y chromium`")
     assert found is not None
     return found
+
+
+def column_table(text: str) -> list[tuple[str | None, ...]]:
+    """Rows of a table as the sqlite3 shell prints it in -column mode (blank cells are NULL)."""
+    header, dashes, *rows = text.splitlines()
+    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
+    return [tuple(row[a:b].strip() or None for a, b in spans) for row in rows]

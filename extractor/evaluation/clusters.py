@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict
 
 from extractor.attacks.model import Attack
 from extractor.errors import InputError
-from extractor.evaluation.scoring import align_events
+from extractor.evaluation.scoring import align_events, fact_of
 from extractor.schema import AttackEvent
-from extractor.vocabulary import model_key, place_key
+from extractor.vocabulary import place_key
 
 ReportKey = tuple[str, int]
 Fact = tuple[object, ...]
@@ -182,20 +182,21 @@ def pairwise_interval(items: Sequence[Item], gold_attack: Mapping[str, str], res
 
 
 def _facts(killed: object, injured: object, weapons: Iterable[object], places: Iterable[object]) -> set[Fact]:
+    """Resolved figures as the codebook's facts (``scoring.fact_of``), for predicted and gold attacks alike."""
     facts: set[Fact] = set()
     for kind, figure in (("killed", killed), ("injured", injured)):
         if figure is not None:
-            facts.add((kind, figure.value))  # type: ignore[attr-defined]
+            facts.add(fact_of(kind, figure.value))  # type: ignore[attr-defined]
     for w in weapons:
         for kind in ("launched", "intercepted"):
             figure = getattr(w, kind)
             if figure is not None:
-                facts.add((kind, w.category, model_key(w.model) if w.model else "", figure.value))  # type: ignore[attr-defined]
+                facts.add(fact_of(kind, figure.value, weapon=(w.category, w.model)))  # type: ignore[attr-defined]
     for p in places:
         for kind in ("killed", "injured"):
             figure = getattr(p, kind)
             if figure is not None:
-                facts.add((f"place_{kind}", place_key(p.name), figure.value))  # type: ignore[attr-defined]
+                facts.add(fact_of(kind, figure.value, place=p.name))  # type: ignore[attr-defined]
     return facts
 
 

@@ -62,13 +62,21 @@ def _model(model: str | None) -> str | None:
 
 
 def figure_fact(slot: FigureSlot) -> Fact:
-    """The codebook's fact for one figure: a toll, a weapon's count, or a place's toll."""
-    value = slot.figure.value
-    if slot.weapon is not None:
-        return (slot.kind, slot.weapon.category, _model(slot.weapon.model), value)
-    if slot.place is not None:
-        return (f"place_{slot.kind}", place_key(slot.place.name), value)
-    return (slot.kind, value)
+    """The codebook's fact for one figure of an event."""
+    weapon = (slot.weapon.category, slot.weapon.model) if slot.weapon is not None else None
+    return fact_of(slot.kind, slot.figure.value, weapon, slot.place.name if slot.place is not None else None)
+
+
+def fact_of(kind: str, value: int, weapon: tuple[str, str | None] | None = None, place: str | None = None) -> Fact:
+    """The codebook's fact for a figure: a toll, a weapon's (category, model) count, or a place's toll.
+
+    One form for events' figures and attacks' resolved figures, so both are scored alike.
+    """
+    if weapon is not None:
+        return (kind, weapon[0], _model(weapon[1]), value)
+    if place is not None:
+        return (f"place_{kind}", place_key(place), value)
+    return (kind, value)
 
 
 def place_names(event: AttackEvent) -> frozenset[str]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import DATASETS, REPO
+from helpers import DATASETS, REPO, column_table
 
 from extractor.attacks import Attack
 from extractor.cli import main
@@ -29,12 +29,6 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cli("extract", str(ARTICLES), "-m", "rules", "-o", str(folder / "news.db"))
     cli("attacks", str(folder / "news.db"), "-o", str(folder / "news.db"))
     return folder / "news.db"
-
-
-def column_table(text: str) -> list[tuple[str | None, ...]]:
-    header, dashes, *rows = text.splitlines()
-    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
-    return [tuple(row[a:b].strip() or None for a, b in spans) for row in rows]
 
 
 def test_the_readmes_queries_over_attacks_give_the_output_it_shows(news: Path) -> None:

@@ -149,14 +149,19 @@ def test_r31c_a_record_without_events_is_one_error_naming_its_line(tmp_path: Pat
 # 32. attacks killed while writing into an output that already exists
 
 
-@pytest.mark.slow
-def test_r32_sigkill_mid_write_leaves_the_old_attacks_whole_and_a_rerun_completes(tmp_path: Path) -> None:
+def monday_resolved(tmp_path: Path) -> tuple[list[Record], Path, Path, bytes]:
+    """Half the set resolved into an attacks file; the other half's run, for a second run into it."""
     records = gold_records()
     monday = write_run(tmp_path / "monday.jsonl", records[:18])
     tuesday = write_run(tmp_path / "tuesday.jsonl", records[18:])
     out = tmp_path / "attacks.jsonl"
     assert cli("attacks", monday, "-o", out).exit_code == 0
-    before = out.read_bytes()
+    return records, tuesday, out, out.read_bytes()
+
+
+@pytest.mark.slow
+def test_r32_sigkill_mid_write_leaves_the_old_attacks_whole_and_a_rerun_completes(tmp_path: Path) -> None:
+    records, tuesday, out, before = monday_resolved(tmp_path)
     old_ids = {a.attack_id for a in attacks_in(out)}
 
     child = subprocess.run([sys.executable, "-c", KILLED_WHILE_WRITING, "attacks", str(tuesday), "-o", str(out)],
@@ -181,12 +186,7 @@ def test_r32_sigkill_mid_write_leaves_the_old_attacks_whole_and_a_rerun_complete
 
 @pytest.mark.slow
 def test_r33_a_second_run_on_the_same_output_refuses_at_once_naming_the_first(tmp_path: Path) -> None:
-    records = gold_records()
-    monday = write_run(tmp_path / "monday.jsonl", records[:18])
-    tuesday = write_run(tmp_path / "tuesday.jsonl", records[18:])
-    out = tmp_path / "attacks.jsonl"
-    assert cli("attacks", monday, "-o", out).exit_code == 0
-    before = out.read_bytes()
+    records, tuesday, out, before = monday_resolved(tmp_path)
 
     first = subprocess.Popen([sys.executable, "-c", SLOW_WRITER, "attacks", str(tuesday), "-o", str(out)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)

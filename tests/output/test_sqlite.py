@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from fakeserver import CHAT_PATH, FakeLLMServer, answer
-from helpers import ARTICLE, DATASETS, REPO, event, extraction, figure, read_jsonl, seed_articles
+from helpers import ARTICLE, DATASETS, REPO, column_table, event, extraction, figure, read_jsonl, seed_articles
 
 from extractor.cli import main
 from extractor.output.sqlite import SCHEMA_VERSION, DatabaseWriter, is_database, open_database
@@ -392,13 +392,6 @@ def test_export_keeps_the_last_record_of_an_id_as_a_rerun_appends_it(tmp_path: P
     stored = load_run(tmp_path / "run.db")
     assert stored.records == load_run(run).records and stored.records["a"].status == "ok"
     assert counts(consistent(tmp_path / "run.db"))["events"] == 2
-
-
-def column_table(text: str) -> list[tuple[str | None, ...]]:
-    """Rows of a table as the sqlite3 shell prints it in -column mode (blank cells are NULL)."""
-    header, dashes, *rows = text.splitlines()
-    spans = [(m.start(), m.end()) for m in re.finditer(r"-+", dashes)]
-    return [tuple(row[a:b].strip() or None for a, b in spans) for row in rows]
 
 
 def test_the_readmes_three_queries_give_the_output_it_shows(seed_runs: tuple[Path, Path]) -> None:
