@@ -1,4 +1,5 @@
-"""The morning job: read runs, add their reports to the attacks already resolved, write them back.
+"""The jobs on files: read runs and add their reports to the attacks already resolved (the morning job),
+and hold attacks against a reference table (reconcile).
 
 An existing JSONL output is the state: its attacks keep their ids, new
 reports join them or make new attacks, and only the attacks that changed
@@ -7,16 +8,25 @@ are resolved again. The output is replaced in one step under a lock.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from extractor.articles import Article, read_articles
-from extractor.attacks.database import open_attacks_database, read_attacks_database, write_attacks_database
+from extractor.attacks.database import (
+    open_attacks_database,
+    read_attacks_database,
+    write_attacks_database,
+    write_comparisons,
+)
 from extractor.attacks.model import Attack
+from extractor.attacks.reconcile import Comparison, comparisons_csv, reconcile
+from extractor.attacks.reference import read_reference
 from extractor.attacks.reports import Provenance, Resolution, resolve_attacks
-from extractor.attacks.store import attacks_lock, read_attacks, write_attacks
+from extractor.attacks.store import attacks_lock, read_attacks, replace_file, write_attacks
 from extractor.errors import ConfigError, InputError
-from extractor.output.formats import DATABASE, DATABASE_SUFFIXES
+from extractor.output.formats import DATABASE, DATABASE_SUFFIXES, output_format
 from extractor.output.sqlite import is_database
 from extractor.output.stored import load_run
 from extractor.record import Record
@@ -89,3 +99,34 @@ def _into_database(output: Path, records: list[Record], provenance: dict[str, Pr
     finally:
         connection.close()
     return resolution
+
+
+@dataclass
+class Reconciliation:
+    """reconcile's comparisons, and the lines that say what of the reference was not compared."""
+
+    comparisons: list[Comparison]
+    notes: list[str]
+
+    def summary(self) -> str:
+        counts = Counter(c.status for c in self.comparisons)
+        return ", ".join(f"{counts[s]} {s}" for s in ("agrees", "differs", "not_reported", "not_in_reference"))
+
+
+def reconcile_files(attacks: Path, reference: Path, output: Path | None = None) -> Reconciliation:
+    """The attacks at ``attacks`` against the reference table; written to ``output`` (CSV, or a database's
+    reconciliation table) when given. Every row the reference could not compare is counted in a note."""
+    as_database = output is not None and output_format(output, None) == DATABASE
+    if output is not None and not as_database and output.resolve() in (attacks.resolve(), reference.resolve()):
+        raise ConfigError(f"--output {output}: is an input of this command; give the comparisons another file")
+    table = read_reference(reference)
+    resolved = load_attacks(attacks)
+    done = Reconciliation(reconcile(resolved, table), [f"warning: {line}" for line in table.problems()])
+    outside = len(table.nights.keys() - {a.date for a in resolved})
+    if outside:
+        done.notes.append(f"note: {outside} nights of {reference} have no attack here (outside the attacks' dates)")
+    if as_database and output is not None:
+        write_comparisons(output, [c.values() for c in done.comparisons])
+    elif output is not None:
+        replace_file(output, comparisons_csv(done.comparisons))
+    return done

@@ -39,34 +39,12 @@ def attacks(runs: tuple[Path, ...], output: Path, fmt: str | None, articles: Pat
 @reports_errors
 def reconcile(attacks_file: Path, reference: Path, output: Path | None) -> None:
     """Compare each attack's launched and intercepted counts in ATTACKS (JSONL or database) with a reference."""
-    from collections import Counter
+    from extractor.attacks.incremental import reconcile_files
+    from extractor.attacks.reconcile import comparisons_table
 
-    from extractor.attacks.database import write_comparisons
-    from extractor.attacks.incremental import load_attacks
-    from extractor.attacks.reconcile import comparisons_csv, comparisons_table
-    from extractor.attacks.reconcile import reconcile as compare
-    from extractor.attacks.reference import read_reference
-    from extractor.attacks.store import replace_file
-    from extractor.errors import ConfigError
-    from extractor.output.formats import DATABASE, output_format
-
-    if output is not None and output.resolve() in (attacks_file.resolve(), reference.resolve()) and \
-            output_format(output, None) != DATABASE:
-        raise ConfigError(f"--output {output}: is an input of this command; give the comparisons another file")
-    table = read_reference(reference)
-    resolved = load_attacks(attacks_file)
-    comparisons = compare(resolved, table)
-    for line in table.problems():
-        click.echo(f"warning: {line}", err=True)
-    outside = len(table.nights.keys() - {a.date for a in resolved})
-    if outside:
-        click.echo(f"note: {outside} nights of {reference} have no attack here (outside the attacks' dates)", err=True)
+    done = reconcile_files(attacks_file, reference, output)
+    for line in done.notes:
+        click.echo(line, err=True)
     if output is None:
-        click.echo(comparisons_table(comparisons))
-    elif output_format(output, None) == DATABASE:
-        write_comparisons(output, [c.values() for c in comparisons])
-    else:
-        replace_file(output, comparisons_csv(comparisons))
-    counts = Counter(c.status for c in comparisons)
-    click.echo(", ".join(f"{counts[s]} {s}" for s in ("agrees", "differs", "not_reported", "not_in_reference")),
-               err=True)
+        click.echo(comparisons_table(done.comparisons))
+    click.echo(done.summary(), err=True)

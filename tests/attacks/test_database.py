@@ -133,3 +133,13 @@ def test_an_old_run_without_provenance_takes_it_from_articles(tmp_path: Path) ->
     assert all(r.outlet == articles[r.article_id]["source"] for r in reports)
     assert all((r.published.isoformat() if r.published else None) == articles[r.article_id].get("published")
                for r in reports)
+
+
+def test_reconcile_refuses_to_write_over_its_own_inputs(news: Path, tmp_path: Path) -> None:
+    attacks = tmp_path / "attacks.jsonl"
+    cli("attacks", str(news), "-o", str(attacks))
+    before = attacks.read_bytes()
+    reference = DATASETS / "attacks" / "reference.csv"
+    result = CliRunner().invoke(main, ["reconcile", str(attacks), "--reference", str(reference), "-o", str(attacks)])
+    assert result.exit_code == 2 and "is an input of this command" in result.output
+    assert attacks.read_bytes() == before
