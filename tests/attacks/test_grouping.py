@@ -188,7 +188,8 @@ def test_a_failed_rerun_of_an_article_keeps_its_last_ok_record() -> None:
 
 
 def test_the_tie_break_is_the_later_date_then_the_smaller_id() -> None:
-    from extractor.attacks.grouping import Group, _best
+    from extractor.attacks.grouping import _best
+    from extractor.attacks.matching import Group
 
     early, late, late_too = Group("atk-z"), Group("atk-b"), Group("atk-a")
     early.dates, late.dates, late_too.dates = {"2024-11-18"}, {"2024-11-20"}, {"2024-11-20"}
