@@ -4,7 +4,9 @@ Two runs on one file (a cron overlap, two terminals) would each see the same
 ids missing and both process every article. The lock is ``flock`` on the
 output file itself, so it ends with the process however it ends (a killed
 run leaves no stale lock), readers (``score``, ``evals file:``) are never
-blocked, and no lock file is left beside the output. The second run fails at
+blocked, and no lock file is left beside the output. (An output that is replaced
+whole, as ``extractor attacks`` replaces its file, cannot be locked itself:
+it locks a file beside it and names the output with ``shown``.) The second run fails at
 once, naming the file and, where ``/proc/locks`` tells, the other process.
 """
 
