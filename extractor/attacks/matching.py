@@ -2,7 +2,8 @@
 
 The score is the share of the report's places the attack has (weight 0.4),
 of its figures (kind, what it counts, value) the attack has (0.4), of its
-weapon models the attack has (0.1), and of the day its date words name
+weapon models the attack has (0.1, and only when the attack names a model:
+outlets that say "drones" where others say "Shaheds" do not contradict them), and of the day its date words name
 ("Tuesday", "April 4": a date without a year, or a weekday, that the codebook
 leaves unresolved) that the attack's dates fit, or the attack lying in the
 report's publication window (0.4), averaged over the parts the report has.
@@ -85,7 +86,8 @@ def match_score(report: Features, group: Group, in_window: bool = False) -> floa
     if group.days and (report.when or in_window):
         window = frozenset({"window"} if in_window else ())
         parts["when"] = (report.when | window, group.days | window)
-    weighted = [(_WEIGHTS[name], len(mine & theirs) / len(mine)) for name, (mine, theirs) in parts.items() if mine]
+    weighted = [(_WEIGHTS[name], len(mine & theirs) / len(mine)) for name, (mine, theirs) in parts.items()
+                if mine and (theirs or name != "models")]
     total = sum(w for w, _ in weighted)
     return round(sum(w * share for w, share in weighted) / total, 3) if total else 0.0
 

@@ -40,6 +40,7 @@ class _Group:
     event_tolls: dict[str, list[tuple[Casualty, Reading]]] = field(default_factory=dict)
     place_tolls: dict[tuple[str, str], list[tuple[Casualty, Reading]]] = field(default_factory=dict)
     damage: list[str] = field(default_factory=list)
+    named_attacker: bool = False
 
 
 def main_dates(readings: list[Reading]) -> dict[Side, tuple[dt.date | None, str | None]]:
@@ -66,6 +67,7 @@ def group_readings(readings: list[Reading]) -> list[_Group]:
             side = side_of_hint(figure.attacker_hint) or reading.side
             target = group if side == reading.side else _group_for(reading, side, mains, groups)
             target.figures.setdefault((figure.category, figure.model, str(figure.field)), []).append((figure, reading))
+            target.named_attacker = target.named_attacker or figure.attacker_hint is not None
     return list(groups.values())
 
 
@@ -91,6 +93,7 @@ def _group_for(
 
 
 def _add_reading(group: _Group, reading: Reading) -> None:
+    group.named_attacker = group.named_attacker or reading.names_attacker
     for weapon in reading.named:
         if (weapon.category, weapon.model) not in group.named:
             group.named.append((weapon.category, weapon.model))
@@ -143,8 +146,11 @@ def build_event(group: _Group) -> AttackEvent | None:
     if not places and killed is None and injured is None and not any(w.launched or w.intercepted for w in weapons):
         return None
     attacker, target = group.side
+    background = _is_background(group)
+    if background and target == "Russia" and not group.named_attacker:
+        attacker = "unknown"
     return AttackEvent(
-        role="background" if _is_background(group) else "main",
+        role="background" if background else "main",
         attacker=attacker,  # type: ignore[arg-type]
         target_country=target,
         date=group.date.isoformat() if group.date else None,

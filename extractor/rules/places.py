@@ -46,6 +46,11 @@ _PASSIVE_HIT = re.compile(
     r"pounded|mourning|their dead)",
     re.IGNORECASE,
 )
+# "the Poltava Military Institute", "the Odesa port": a site named after its town lies in it.
+_SITE_AFTER = re.compile(
+    r"^\s+(?:[A-Z][\w'\u2019-]*\s+|oil\s+){0,3}?(?:Institute|Academy|University|[Aa]irport|[Aa]irbase|[Pp]ort|[Rr]efinery|"
+    r"[Hh]ospital|[Pp]lant|[Ss]tation|[Oo]il\s+[Dd]epot|[Dd]epot|[Ff]actory|[Ss]hipyard|[Rr]ailway\s+[Ss]tation)\b"
+)
 _LOCATOR_AFTER = re.compile(r"^(?:,\s*|\s+in\s+(?:the\s+)?)$")
 # A place that only measures where another lies: "150 kilometres north of Kyiv", "east of Dnipro".
 _REFERENCE_BEFORE = re.compile(
@@ -222,8 +227,10 @@ def _settlements(sentence: str, taken: list[tuple[int, int]]) -> list[PlaceMenti
             continue
         if _NOT_A_PLACE_AFTER.search(sentence[match.end() :]):
             continue
-        if match.group().lower() not in _gazetteer()["capital_aliases"] and re.search(
-            r"\bthe\s+$", sentence[: match.start()], re.I
+        if (
+            match.group().lower() not in _gazetteer()["capital_aliases"]
+            and re.search(r"\bthe\s+$", sentence[: match.start()], re.I)
+            and not _SITE_AFTER.match(sentence[match.end() :])
         ):
             continue
         canonical = by_name[match.group().lower()]

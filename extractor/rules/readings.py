@@ -18,7 +18,7 @@ from extractor.rules.damage import find_damage
 from extractor.rules.dates import DATE_EXPRESSION, DateMention, find_dates
 from extractor.rules.places import PlaceMention, sentence_hits
 from extractor.rules.resources import cue_pattern
-from extractor.rules.sides import RUSSIA_ON_UKRAINE, Side, vote_side
+from extractor.rules.sides import RUSSIA_ON_UKRAINE, Side, names_attacker, vote_side
 from extractor.rules.sources import attribute_sentences
 from extractor.rules.text import Sentence
 from extractor.rules.weapons import LAUNCHED, WeaponFigure, find_weapon_figures, named_weapons
@@ -63,6 +63,7 @@ class Reading:
     national: bool = False
     attack: bool = False
     vague: bool = False
+    names_attacker: bool = False
 
 
 @dataclass
@@ -210,6 +211,7 @@ def _nearest(dates: list[DateMention], anchor: int | None, text: str) -> DateMen
 
 def _side(reading: Reading, places: list[PlaceMention], context: _Context, same_paragraph: bool) -> None:
     voted = vote_side(reading.text, [p for p in places if p.hit])
+    reading.names_attacker = names_attacker(reading.text)
     if voted is not None:
         reading.side = voted
     elif same_paragraph and context.previous is not None:

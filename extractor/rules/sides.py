@@ -33,6 +33,12 @@ _ON_RUSSIA = re.compile(
     re.IGNORECASE,
 )
 
+# "Ukrainian long-range drones": a hyphenated modifier names the side too, but
+# is too loose to vote with ("targeted Ukrainian ground-based missile systems").
+_MODIFIED_WEAPON = re.compile(
+    r"\b(?:Ukrainian|Russian|Ukraine(?:'s|\u2019s)|Russia(?:'s|\u2019s))\s+(?:[\w-]+\s+){0,2}(?:drones?|UAVs?|missiles?)\b", re.IGNORECASE
+)
+
 
 def vote_side(sentence: str, places: list[PlaceMention]) -> Side | None:
     """The side a sentence's own words and hit places point to, if any."""
@@ -48,6 +54,17 @@ def vote_side(sentence: str, places: list[PlaceMention]) -> Side | None:
     if to_russia > to_ukraine:
         return UKRAINE_ON_RUSSIA
     return None
+
+
+def names_attacker(sentence: str) -> bool:
+    """Whether a sentence's own words say who struck ("Russian missiles", "the Kiev regime").
+
+    Places alone tell the target, not the attacker. Strikes on Russia often go
+    unclaimed, so an earlier attack on Russia that the article mentions without
+    naming a side has the codebook's ``unknown`` attacker; an attack on Ukraine
+    keeps Russia, the side every such article names as the one striking it.
+    """
+    return bool(_ON_UKRAINE.search(sentence) or _ON_RUSSIA.search(sentence) or _MODIFIED_WEAPON.search(sentence))
 
 
 def side_of_hint(attacker: str | None) -> Side | None:

@@ -91,6 +91,23 @@ def test_rule2_the_weekday_the_date_words_name_picks_between_near_misses() -> No
     assert members(attacks) == [{"sun#0"}, {"tue#0", "u#0"}]
 
 
+def test_rule2_a_model_the_attack_never_names_does_not_count_against_a_report() -> None:
+    # "810 Shahed-type drones" against outlets that said "810 drones": the model is a detail they left out.
+    others = kyiv(weapons=drones(810, 747))
+    undated = kyiv(date=None, date_text="overnight", weapons=drones(810, model="Shahed"),
+                   places=[{"name": "Kyiv", "kind": "settlement", "region": None, "killed": None, "injured": None},
+                           {"name": "Odesa", "kind": "settlement", "region": None, "killed": None, "injured": None}])
+    without_model = {**undated, "weapons": drones(810)}
+
+    def score(attack: dict[str, Any], report: dict[str, Any]) -> float | None:
+        attacks = attacks_of(record("a", attack), record("u", report, published=None))
+        return next(r.score for a in attacks for r in a.reports if r.article_id == "u")
+
+    assert score(others, undated) == score(others, without_model) == 0.75
+    named = kyiv(weapons=drones(810, 747, model="Gerbera"))
+    assert score(named, undated) is not None and score(named, undated) < 0.75  # type: ignore[operator]
+
+
 def test_rule3_a_report_a_day_off_joins_on_a_shared_place_and_an_equal_count() -> None:
     evening = event(date="2024-11-18", date_text="Monday night")
     attacks = attacks_of(record("a", event()), record("b", evening))

@@ -445,6 +445,41 @@ def test_month_only_attack_is_a_background_event() -> None:
     assert background[0].date is None and background[0].killed is not None and background[0].killed.value == 14
 
 
+def test_an_earlier_attack_on_russia_that_no_one_is_named_for_has_an_unknown_attacker() -> None:
+    text = (
+        "Ukrainian drones hit an office tower in Belgorod on Friday, injuring two people, the governor said.\n"
+        "The same tower was damaged by a drone on March 9, when one person was injured in Belgorod."
+    )
+    events = extract_rules(text, FRIDAY).events
+    sides = {(e.role, e.attacker, e.target_country) for e in events}
+    assert sides == {("main", "Ukraine", "Russia"), ("background", "unknown", "Russia")}
+
+
+def test_an_earlier_attack_whose_side_is_named_or_on_ukraine_keeps_its_attacker() -> None:
+    named = (
+        "Ukrainian drones hit an office tower in Belgorod on Friday, injuring two people, the governor said.\n"
+        "On March 9, Ukrainian drones damaged the same tower, injuring one person in Belgorod."
+    )
+    on_ukraine = (
+        "Russian missiles hit Kharkiv on Friday, injuring four people.\n"
+        "On March 9, a strike on Kharkiv killed two people."
+    )
+    for text, attacker in ((named, "Ukraine"), (on_ukraine, "Russia")):
+        background = [e for e in extract_rules(text, FRIDAY).events if e.role == "background"]
+        assert [e.attacker for e in background] == [attacker], text
+
+
+@pytest.mark.parametrize("site", ["the Poltava Military Institute of Communications", "the Odesa port",
+                                  "the Kremenchuk oil refinery"])
+def test_a_site_named_after_its_town_puts_the_hit_on_the_town(site: str) -> None:
+    (place,) = find_places(f"The missiles tore into {site} on Tuesday.")
+    assert place.hit and place.kind == "settlement"
+
+
+def test_a_town_named_as_an_authority_is_still_no_place() -> None:
+    assert find_places("The Kyiv regime denied it.") == []
+
+
 @pytest.mark.parametrize(
     "reference", ["40 kilometres south of Kharkiv", "west of Kharkiv", "a short drive from Kharkiv"]
 )
