@@ -15,7 +15,7 @@ import hashlib
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any, Literal, Protocol
@@ -27,6 +27,7 @@ from extractor.articles import Article
 from extractor.assembly import answer_format
 from extractor.assembly.draft import draft_of
 from extractor.cache import AnswerCache, cache_key, canonical_json
+from extractor.chunks import CHARS_PER_TOKEN, chunk_articles, merge_events
 from extractor.clock import REAL_CLOCK, Clock
 from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError, Reason
 from extractor.grounding import ArticleChecks, validate_extraction
@@ -43,6 +44,8 @@ log = logging.getLogger(__name__)
 Status = Literal["ok", "invalid", "error"]
 # A rough allowance for the schema and instructions instructor adds to the prompt.
 SCHEMA_TOKENS = 1000
+#: The fewest tokens of article text a part of a long article may hold.
+MIN_CHUNK_TOKENS = 200
 
 
 class AnswerSource(Protocol):
@@ -71,6 +74,8 @@ class ExtractionResult:
     encoding: str | None = None  # how the input file was decoded, when it was a file
     raw: str | None = None  # the model's last answer that failed validation
     article: Article | None = None  # the article read, for the record's provenance
+    chunks: int | None = None  # the parts a long article was read in; None when read whole
+    dropped_figures: int = 0  # figures of a kind outside the codebook's four, dropped from the answer
 
     @property
     def events(self) -> list[Any]:
@@ -84,7 +89,7 @@ class ExtractionResult:
             events=self.events, errors=self.errors,
             usage=Tokens(prompt_tokens=self.usage.prompt_tokens, completion_tokens=self.usage.completion_tokens),
             cached=self.cached, seconds=round(self.seconds, 3), mode=self.mode, encoding=self.encoding,
-            raw=bounded(self.raw),
+            raw=bounded(self.raw), chunks=self.chunks, dropped_figures=self.dropped_figures,
             published=article.published if article else None, title=article.title if article else None,
             url=article.url if article else None, source=article.source if article else None,
         )
@@ -102,7 +107,7 @@ def schema_fingerprint(answer_format: str = "codebook") -> str:
 
 #: The code that decides whether an answer is accepted and what it becomes: the codebook's models, the checks
 #: against the article, the checked answer formats, and every assembler (docs/reliability.md, item 29).
-VALIDATING_CODE = ("schema.py", "grounding.py", "llm/structured.py", "assembly")
+VALIDATING_CODE = ("schema.py", "grounding.py", "llm/structured.py", "assembly", "chunks.py")
 
 
 @cache
@@ -196,12 +201,13 @@ class Extractor:
             return self.failure(article.id, exc, started)
 
     def _check_length(self, article: Article) -> None:
-        """The input-size guard, for every model: an article past --max-input-tokens is not read."""
+        """The input-size guard, for every model: an article past --max-input-tokens is not read, whole
+        or in parts (a bound on the time and money one article may take)."""
         estimate = self.prompt_tokens(article) if self.prompt else approx_tokens(len(article.text))
         if estimate > self.settings.max_input_tokens:
             raise ContextLengthError(
                 f"the article is about {estimate} tokens, more than --max-input-tokens "
-                f"{self.settings.max_input_tokens}; split it into parts"
+                f"{self.settings.max_input_tokens}; split it into smaller articles, or raise --max-input-tokens"
             )
 
     def _rules(self, article: Article) -> Extraction:
@@ -266,16 +272,70 @@ class Extractor:
             entry = {"answer": answer.answer, "usage": answer.usage.to_dict(), "mode": answer.mode}
             self.cache.set(question.cache_key, entry)
 
+    def parts_of(self, article: Article) -> list[Article]:
+        """The article as it is asked: whole, or in parts when its prompt passes the chunk window."""
+        window = self.settings.chunk_window
+        if not window or self.prompt_tokens(article) <= window:
+            return [article]
+        room = window - self.prompt_tokens(replace(article, text=""))
+        if room < MIN_CHUNK_TOKENS:
+            raise ContextLengthError(
+                f"--chunk-tokens {window} leaves {max(room, 0)} tokens for the article after the prompt; "
+                f"give at least {window - room + MIN_CHUNK_TOKENS}")
+        return chunk_articles(article, room * CHARS_PER_TOKEN)
+
     async def _extract_llm(self, article: Article, started: float) -> ExtractionResult:
-        question = self.question(article)
-        hit = self.cached(article, question)
+        parts = self.parts_of(article)
+        if len(parts) > 1:
+            return await self._extract_parts(article, parts, started)
+        answer, cached = await self._answer(article)
+        return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage,
+                           cached=cached, mode=answer.mode, dropped_figures=answer.dropped_figures)
+
+    async def _answer(self, part: Article) -> tuple[ModelAnswer, bool]:
+        """One request's validated answer, from the cache or the source (then cached), and whether cached."""
+        question = self.question(part)
+        hit = self.cached(part, question)
         if hit is not None:
-            return self.result(article.id, "ok", started, extraction=hit.extraction, usage=hit.usage, cached=True,
-                               mode=hit.mode)
+            return hit, True
         answer = await self.source.answer(question)
         self.remember(question, answer)
-        return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage,
-                           mode=answer.mode)
+        return answer, False
+
+    async def _extract_parts(self, article: Article, parts: list[Article], started: float) -> ExtractionResult:
+        """A long article read part by part (each part cached as an article of its own), the parts'
+        events merged into the article's and checked against the whole text."""
+        usage, events, all_cached, mode, dropped = Usage(), [], True, None, 0
+        for number, part in enumerate(parts, 1):
+            try:
+                answer, cached = await self._answer(part)
+            except ModelError as exc:  # named by its part; the parts already answered stay cached
+                where = f"part {number} of {len(parts)}"
+                if isinstance(exc, InvalidOutputError):
+                    exc.errors = [f"{where}: {e}" for e in exc.errors]
+                exc.args = (f"{where}: {exc}", *exc.args[1:])
+                exc.usage = _summed(usage, getattr(exc, "usage", None))
+                raise
+            usage.add(answer.usage)
+            events += answer.extraction.events
+            all_cached, mode = all_cached and cached, answer.mode or mode
+            dropped += answer.dropped_figures
+        merged = [e.model_dump(mode="json") for e in merge_events(events, article.text)]
+        prompt = render_messages(self.prompt, article)[0]["content"]  # type: ignore[arg-type]
+        try:
+            extraction = validate_extraction({"events": merged}, ArticleChecks.of(article.text, prompt))
+        except ValidationError as exc:
+            raise InvalidOutputError("the parts' events did not merge into valid events",
+                                     errors=validation_messages(exc), usage=usage) from exc
+        return self.result(article.id, "ok", started, extraction=extraction, usage=usage, cached=all_cached,
+                           mode=mode, chunks=len(parts), dropped_figures=dropped)
+
+
+def _summed(done: Usage, more: Usage | None) -> Usage:
+    total = Usage()
+    total.add(done)
+    total.add(more)
+    return total
 
 
 async def extract_stream(

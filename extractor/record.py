@@ -52,6 +52,8 @@ class Record(BaseModel):
     mode: str | None = None
     encoding: str | None = None
     raw: str | None = Field(default=None, description="The model's last answer that failed validation, bounded.")
+    chunks: int | None = Field(default=None, description="The parts a long article was read in; None: read whole.")
+    dropped_figures: int = Field(default=0, description="Figures the model gave of a kind outside the four, dropped.")
     # The article's provenance, as its input gave it.
     published: dt.date | None = None
     title: str | None = None

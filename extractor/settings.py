@@ -40,6 +40,8 @@ _TOOL_CALLING_HOSTS = ("api.openai.com", "openai.azure.com", "openrouter.ai")
 # one in flight, and a timeout that only a hung server reaches.
 LOCAL_TIMEOUT = 900.0
 LOCAL_INPUT_TOKENS = 10_000  # what fits the managed llama.cpp server's 16k context beside the answer
+# The longest article a local model reads at all, in parts of LOCAL_INPUT_TOKENS (about 400 KB of text).
+LOCAL_ARTICLE_TOKENS = 100_000
 # At 10 tokens a second an answer of 4,096 tokens takes 7 minutes: on a CPU server a
 # small model that falls into repeating itself is cut off at 2,048 (about 3 minutes).
 LOCAL_ANSWER_TOKENS = 2048
@@ -71,6 +73,9 @@ class Settings:
     max_cost: float | None = None
     prices_path: Path | None = None
     max_input_tokens: int = 120_000
+    # A prompt longer than this is read in parts (extractor.chunks); None: max_input_tokens (so only a
+    # local model, whose window is far below the longest article it reads, splits by default); 0: never.
+    chunk_tokens: int | None = None
     model_defaulted: bool = False
     explicit: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
@@ -82,6 +87,13 @@ class Settings:
     def is_local(self) -> bool:
         """A GGUF model that extractor serves itself (``local:NAME`` or ``gguf:PATH``)."""
         return self.model.startswith(LOCAL_PREFIXES)
+
+    @property
+    def chunk_window(self) -> int:
+        """The most prompt tokens one request takes: a longer article is read in parts; 0: never split."""
+        if self.is_rules or self.chunk_tokens == 0:
+            return 0
+        return min(self.chunk_tokens or self.max_input_tokens, self.max_input_tokens)
 
     def with_model(self, model: str, **changes: Any) -> Settings:
         """A copy for another model, its server-dependent defaults re-derived unless they were given."""
@@ -122,7 +134,8 @@ def server_defaults(model: str, base_url: str | None) -> dict[str, Any]:
     local = {"timeout": LOCAL_TIMEOUT, "concurrency": 1, "max_tokens": LOCAL_ANSWER_TOKENS}
     if model.startswith(LOCAL_PREFIXES):
         # A small model on a CPU answers the codebook's schema with empty events; "figures" gets real ones.
-        return {"mode": "json", "max_input_tokens": LOCAL_INPUT_TOKENS, "prompt": LOCAL_PROMPT, **local}
+        return {"mode": "json", "max_input_tokens": LOCAL_ARTICLE_TOKENS, "chunk_tokens": LOCAL_INPUT_TOKENS,
+                "prompt": LOCAL_PROMPT, **local}
     if model == RULES_MODEL or is_hosted(base_url):
         return {"mode": choose_mode(base_url), "timeout": 60.0, "concurrency": 4, "max_input_tokens": 120_000,
                 "max_tokens": 4096}
@@ -177,6 +190,8 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("--concurrency must be at least 1")
     if settings.max_retries < 0:
         raise ConfigError("--max-retries must be 0 or more")
+    if settings.chunk_tokens is not None and settings.chunk_tokens < 0:
+        raise ConfigError("--chunk-tokens must be 0 (never split) or more")
     if not settings.is_rules and not settings.is_local and settings.api_key is None and settings.base_url is None:
         raise ConfigError(
             f"no API key for model {settings.model!r}: set OPENAI_API_KEY, or point "

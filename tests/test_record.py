@@ -88,10 +88,36 @@ def test_the_last_bad_answer_survives_the_database_and_an_older_database_still_r
     writer.write(invalid.model_copy(update={"raw": None}))
     writer.close()
     connection = sqlite3.connect(old)
-    connection.executescript("ALTER TABLE articles DROP COLUMN raw; PRAGMA user_version = 1;")
+    connection.executescript("ALTER TABLE articles DROP COLUMN raw; ALTER TABLE articles DROP COLUMN chunks; "
+                             "ALTER TABLE articles DROP COLUMN dropped_figures; PRAGMA user_version = 1;")
     connection.close()
     assert load_run(old).records["bad"].raw is None
     writer = DatabaseWriter(old)
     writer.write(invalid)
     writer.close()
     assert load_run(old).records["bad"].raw == invalid.raw
+
+
+def test_parts_and_dropped_figures_survive_the_database_and_a_version_2_database_is_brought_up(
+        tmp_path: Path) -> None:
+    import sqlite3
+
+    from extractor.output.sqlite import SCHEMA_VERSION, DatabaseWriter
+
+    read_in_parts = Record.model_validate({"id": "long", "status": "ok", "events": [], "chunks": 4,
+                                           "dropped_figures": 2})
+    old = tmp_path / "v2.db"
+    writer = DatabaseWriter(old)
+    writer.write(read_in_parts)
+    writer.close()
+    assert (load_run(old).records["long"].chunks, load_run(old).records["long"].dropped_figures) == (4, 2)
+    connection = sqlite3.connect(old)
+    connection.executescript("ALTER TABLE articles DROP COLUMN chunks; "
+                             "ALTER TABLE articles DROP COLUMN dropped_figures; PRAGMA user_version = 2;")
+    connection.close()
+    assert (load_run(old).records["long"].chunks, load_run(old).records["long"].dropped_figures) == (None, 0)
+    writer = DatabaseWriter(old)
+    writer.write(read_in_parts)
+    writer.close()
+    assert load_run(old).records["long"].chunks == 4
+    assert sqlite3.connect(old).execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)

@@ -8,7 +8,8 @@ words against the publication date, names places as the gazetteer does (and
 drops what is not a place), fixes a weapon's category from its model, reads
 a figure's qualifier and source from the article's own words, files tolls on
 the event or its place as the codebook says, and merges attacks that are one
-event (same attacker, target country and date). What a small model lists
+event (same attacker, target country and date) as ``chunks.merge_events``
+merges a long article's parts. What a small model lists
 worst, the damage categories (shown the closed list, it copies the list),
 and a date it cannot resolve, come from the offline model's reading of the
 same attack (same attacker and target country) when it has one.
@@ -20,10 +21,12 @@ import datetime as dt
 import re
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from extractor.articles import Article
 from extractor.assembly import offline_reading
+from extractor.chunks import merge_events
 from extractor.grounding import EvidenceLocator, evidence_checker
 from extractor.rules.damage import damage_categories
 from extractor.rules.dates import dateline_date, find_dates
@@ -36,6 +39,7 @@ from extractor.vocabulary import canonical_model, canonical_source, model_catego
 
 FigureKind = Literal["launched", "intercepted", "killed", "injured"]
 _DAMAGE = frozenset(get_args(DamageCategory))
+_KINDS = frozenset(get_args(FigureKind))
 MAX_NAMES = 12
 MAX_FIGURES = 40
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -67,10 +71,7 @@ class FigureLine(_Answer):
     @field_validator("kind", mode="before")
     @classmethod
     def _kind_word(cls, kind: Any) -> Any:
-        words = {"fired": "launched", "shot down": "intercepted", "downed": "intercepted", "dead": "killed",
-                 "wounded": "injured", "hurt": "injured"}
-        text = str(kind).strip().lower()
-        return words.get(text, text)
+        return kind_word(kind)
 
     @field_validator("weapon", mode="before")
     @classmethod
@@ -82,8 +83,27 @@ class FigureLine(_Answer):
         return named[0][0] if named else None
 
 
+def kind_word(kind: Any) -> str:
+    """A figure's kind as one of the four, where the model used another word for it ("wounded")."""
+    words = {"fired": "launched", "shot down": "intercepted", "downed": "intercepted", "dead": "killed",
+             "wounded": "injured", "hurt": "injured"}
+    text = str(kind).strip().lower()
+    return words.get(text, text)
+
+
 class AttackLine(_Answer):
     """One attack: who struck whom, when (in the article's words), where, and its figures."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unusable_figures(cls, data: Any) -> Any:
+        """A figure of a kind outside the four is dropped and counted, not a re-ask of the whole answer
+        (a minute on a CPU) nor an invalid article: the rest of the answer stands."""
+        if not isinstance(data, dict) or not isinstance(data.get("figures"), list):
+            return data
+        usable = [f for f in data["figures"] if not isinstance(f, dict) or kind_word(f.get("kind")) in _KINDS]
+        dropped = len(data["figures"]) - len(usable)
+        return {**data, "figures": usable, "dropped": int(data.get("dropped") or 0) + dropped} if dropped else data
 
     @field_validator("attacker", mode="before")
     @classmethod
@@ -104,6 +124,8 @@ class AttackLine(_Answer):
     weapons: list[str] = Field(default_factory=list, description="weapons named without a count")
     figures: list[FigureLine] = Field(default_factory=list)
     damage: list[DamageCategory] = Field(default_factory=list, description="kinds of thing damaged")
+    # Not asked for (kept out of the schema the model sees): the figures dropped for an unknown kind.
+    dropped: SkipJsonSchema[int] = 0
 
     @field_validator("places", "weapons", mode="before")
     @classmethod
@@ -138,23 +160,27 @@ class Figures(_Answer):
 
     attacks: list[AttackLine] = Field(default_factory=list)
 
+    @property
+    def dropped_figures(self) -> int:
+        """Figures the answer gave that no codebook slot can hold (a kind outside the four)."""
+        return sum(attack.dropped for attack in self.attacks)
+
 
 def assemble(answer: Figures, article: Article) -> dict[str, Any]:
     """Codebook events (as JSON) from a figures answer about ``article``; figures not quoted from it are dropped."""
     reference = dateline_date(article.text, article.published) or article.published
     text = _Text(article.text)
     rules = offline_reading(article.text, article.published).events
-    events: dict[tuple[str, str, str | None], dict[str, Any]] = {}
+    events: list[AttackEvent] = []
     for attack in answer.attacks:
-        event = _Event(attack, reference, text, rules)
-        if not event.worth_recording():
-            continue
-        key = (attack.attacker, event.target, event.date)
-        if key in events:
-            events[key] = _merge(events[key], event.to_json())
-        else:
-            events[key] = event.to_json()
-    return {"events": list(events.values())}
+        line = _Event(attack, reference, text, rules)
+        if line.worth_recording():
+            events.append(AttackEvent.model_validate(line.to_json()))
+    # Two attack lines that are one event (same sides and date) merge as the parts of a long article do.
+    merged = [e.model_dump(mode="json") for e in merge_events(events, article.text)]
+    for event in merged:
+        event["summary"] = _summary(event["attacker"], event["target_country"], event["places"], event["date"])
+    return {"events": merged}
 
 
 class _Text:
@@ -351,17 +377,3 @@ def _summary(attacker: str, target: str, places: list[dict[str, Any]], date: str
     who = "An unknown attacker" if attacker == "unknown" else attacker
     when = f" on {date}" if date else ""
     return f"{who} struck {where} in {target}{when}."
-
-
-def _merge(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
-    """Two attack lines that are one event: places, weapons, tolls and damage joined, the first's kept on a clash."""
-    names = {p["name"] for p in first["places"]}
-    places = first["places"] + [p for p in second["places"] if p["name"] not in names]
-    keys = {(w["category"], w["model"]) for w in first["weapons"]}
-    weapons = first["weapons"] + [w for w in second["weapons"] if (w["category"], w["model"]) not in keys]
-    damage = first["damage"] + [d for d in second["damage"] if d not in first["damage"]]
-    merged = {**first, "places": places, "weapons": weapons, "damage": damage,
-              "killed": first["killed"] or second["killed"], "injured": first["injured"] or second["injured"]}
-    merged["summary"] = _summary(first["attacker"], first["target_country"], places, first["date"])
-    return merged
-

@@ -9,6 +9,7 @@ import click
 from extractor.cli.options import (
     base_url_option,
     cache_dir_option,
+    chunk_tokens_option,
     concurrency_option,
     max_retries_option,
     mode_option,
@@ -41,7 +42,7 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
 
 @click.command()
 @click.option("--dataset", "-d", default="seeds", show_default=True,
-              help="A dataset name (seeds, dev, heldout, heldout2, attacks) or a folder with articles.jsonl and gold.jsonl.")
+              help="A dataset name (seeds, dev, heldout, heldout2, heldout3, attacks) or a folder with articles.jsonl and gold.jsonl.")
 @click.option("--model", "-m", "models", multiple=True, required=True,
               help="A model to evaluate (repeatable): any model name, 'rules', or file:PRED.jsonl (or file:RUN.db).")
 @click.option("--prompt", "-p", "prompts", multiple=True, help="A prompt to evaluate (repeatable). [default: default]")
@@ -55,17 +56,20 @@ def score(gold: Path, pred: Path, articles: Path | None, fmt: str) -> None:
 @max_retries_option
 @cache_dir_option
 @no_cache_option
+@chunk_tokens_option
 @reports_errors
 def evals(dataset: str, models: tuple[str, ...], prompts: tuple[str, ...], report_dir: Path | None,
           prices_path: Path | None, base_url: str | None, mode: str | None, timeout: float | None,
-          concurrency: int, max_retries: int, cache_dir: Path | None, no_cache: bool) -> None:
+          concurrency: int, max_retries: int, cache_dir: Path | None, no_cache: bool,
+          chunk_tokens: int | None) -> None:
     """Run MODELs (and prompts) over a gold dataset, score them and compare them."""
     from extractor.evaluation.evals import run_evals
     from extractor.report import print_table, write_report
     from extractor.settings import RULES_MODEL, resolve_settings
 
     settings = resolve_settings(model=RULES_MODEL, base_url=base_url, mode=mode, cache_dir=cache_dir, timeout=timeout,
-                                concurrency=concurrency, max_retries=max_retries, use_cache=not no_cache)
+                                concurrency=concurrency, max_retries=max_retries, use_cache=not no_cache,
+                                chunk_tokens=chunk_tokens)
     report = run_evals(dataset, models, prompts or ("default",), settings, prices_path)
     print_table(report)
     if report_dir is not None:

@@ -68,6 +68,12 @@ def model_options(func: F) -> F:
     ])
 
 
+chunk_tokens_option = click.option(
+    "--chunk-tokens", type=click.IntRange(min=0),
+    help="Read an article whose prompt passes this many tokens in overlapping parts, merged into one record; "
+         "0: never. [default: 10,000 for a local: model (its window); else --max-input-tokens]")
+
+
 def run_options(func: F) -> F:
     """Options that pace and bound a run of interactive calls."""
     return _apply(func, [
@@ -77,11 +83,12 @@ def run_options(func: F) -> F:
         prices_option,
         click.option("--max-input-tokens", type=int,
                      help="Articles estimated longer than this are recorded as input_too_long, not sent. "
-                          "[default: 120,000; 10,000 for a local: model]"),
+                          "[default: 120,000; 100,000 for a local: model, read in parts]"),
+        chunk_tokens_option,
     ])
 
 
-_RUN_KEYS = ("rpm", "tpm", "max_cost", "prices_path", "max_input_tokens")
+_RUN_KEYS = ("rpm", "tpm", "max_cost", "prices_path", "max_input_tokens", "chunk_tokens")
 
 
 def settings_from(options: dict[str, Any]) -> Any:

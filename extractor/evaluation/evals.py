@@ -81,13 +81,13 @@ class Run:
 
 
 def dataset_dir(name_or_path: str) -> Path:
-    """A dataset folder: a path, or a dataset's name (seeds, dev, heldout, heldout2, attacks)."""
+    """A dataset folder: a path, or a dataset's name (seeds, dev, heldout, heldout2, heldout3, attacks)."""
     for folder in [Path(name_or_path), *(base / name_or_path for base in dataset_dirs())]:
         if (folder / "gold.jsonl").is_file() and (folder / "articles.jsonl").is_file():
             return folder
     raise ConfigError(
         f"no dataset {name_or_path!r}: give a folder holding articles.jsonl and gold.jsonl, "
-        "or a dataset name (seeds, dev, heldout, heldout2, attacks)"
+        "or a dataset name (seeds, dev, heldout, heldout2, heldout3, attacks)"
     )
 
 

@@ -164,6 +164,7 @@ class ModelAnswer:
     usage: Usage = field(default_factory=Usage)
     cacheable: bool = True
     mode: str | None = None
+    dropped_figures: int = 0  # figures the answer gave that no codebook slot holds, dropped at assembly
 
 
 def instructor_mode(name: str) -> Any:
@@ -221,13 +222,15 @@ def _assembled(parsed: Any, question: Question, usage: Usage, mode: str | None =
     """The codebook events of a parsed answer, validated against the article as every answer is."""
     from pydantic import ValidationError
 
-    events = question.answer_format.assemble(parsed, question)
     try:
+        # An assembler builds the codebook's models as it merges, so it can fail validation as the check can.
+        events = question.answer_format.assemble(parsed, question)
         extraction = validate_extraction(events, question.checks)
     except ValidationError as exc:
         raise InvalidOutputError(f"the {question.answer_format.name} answer did not assemble into valid events",
                                  errors=validation_messages(exc), usage=usage) from exc
-    return ModelAnswer(extraction, parsed.model_dump(mode="json"), usage, mode=mode)
+    return ModelAnswer(extraction, parsed.model_dump(mode="json"), usage, mode=mode,
+                       dropped_figures=int(getattr(parsed, "dropped_figures", 0)))
 
 
 class _Captured(BaseException):

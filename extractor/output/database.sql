@@ -17,7 +17,9 @@ CREATE TABLE articles (
     cached            INTEGER NOT NULL DEFAULT 0 CHECK (cached IN (0, 1)),
     seconds           REAL,
     text              TEXT,                         -- the cleaned text the model read; evidence quotes it
-    raw               TEXT                          -- the model's last answer that failed validation (bounded)
+    raw               TEXT,                         -- the model's last answer that failed validation (bounded)
+    chunks            INTEGER,                      -- the parts a long article was read in; NULL: read whole
+    dropped_figures   INTEGER NOT NULL DEFAULT 0    -- figures of a kind outside the four, dropped from the answer
 );
 CREATE TABLE events (
     id             INTEGER PRIMARY KEY,

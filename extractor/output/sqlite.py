@@ -37,9 +37,13 @@ from extractor.record import Record
 from extractor.schema import AttackEvent
 
 # Changing database.sql changes this number: a database of another version is refused, not misread.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # How a database of an older version is brought up to this one, version by version: additions only.
-MIGRATIONS = {1: "ALTER TABLE articles ADD COLUMN raw TEXT"}
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: ("ALTER TABLE articles ADD COLUMN raw TEXT",),
+    2: ("ALTER TABLE articles ADD COLUMN chunks INTEGER",
+        "ALTER TABLE articles ADD COLUMN dropped_figures INTEGER NOT NULL DEFAULT 0"),
+}
 # Seconds a writer waits for another connection's write (a second run without the lock) before failing.
 BUSY_SECONDS = 10.0
 
@@ -133,7 +137,8 @@ def _migrate(connection: sqlite3.Connection, version: int) -> None:
     """An older database brought to SCHEMA_VERSION in one transaction (a database being written to only)."""
     with transaction(connection):
         for step in range(version, SCHEMA_VERSION):
-            connection.execute(MIGRATIONS[step])
+            for statement in MIGRATIONS[step]:
+                connection.execute(statement)
         connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
@@ -209,12 +214,12 @@ def replace_article(connection: sqlite3.Connection, record: Record, info: Articl
     connection.execute("DELETE FROM articles WHERE id = ?", (record.id,))
     connection.execute(
         "INSERT INTO articles (id, status, title, published, source, url, model, prompt_version, mode, encoding, "
-        "errors, prompt_tokens, completion_tokens, cached, seconds, text, raw) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "errors, prompt_tokens, completion_tokens, cached, seconds, text, raw, chunks, dropped_figures) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (record.id, record.status, info.title, info.published, info.source, info.url, record.model,
          record.prompt_version, record.mode, record.encoding, json.dumps(record.errors, ensure_ascii=False),
          record.usage.prompt_tokens, record.usage.completion_tokens, int(record.cached), record.seconds, info.text,
-         record.raw))
+         record.raw, record.chunks, record.dropped_figures))
     for position, event in enumerate(record.events, start=1):
         _insert_event(connection, record.id, position, event)
 

@@ -114,14 +114,19 @@ def _event(row: sqlite3.Row, tables: dict[str, Rows],
 
 def _record(row: sqlite3.Row, events: list[dict[str, Any]]) -> Record:
     """An article's row as the record ``ExtractionResult.to_record`` wrote."""
+    later = {name: row[name] for name in _LATER_COLUMNS if name in row.keys()}  # noqa: SIM118 (a Row's in looks at values)
     return Record.model_validate({
         "id": row["id"], "model": row["model"], "prompt_version": row["prompt_version"], "status": row["status"],
         "events": events, "errors": json.loads(row["errors"]),
         "usage": {"prompt_tokens": row["prompt_tokens"], "completion_tokens": row["completion_tokens"]},
         "cached": bool(row["cached"]), "seconds": row["seconds"] or 0.0, "mode": row["mode"],
         "encoding": row["encoding"], "published": row["published"], "title": row["title"], "url": row["url"],
-        "source": row["source"], "raw": row["raw"] if "raw" in row.keys() else None,  # noqa: SIM118 (a Row's in looks at values)
+        "source": row["source"], **later,
     })
+
+
+#: Columns a database of an older schema version lacks (read as the record's defaults).
+_LATER_COLUMNS = ("raw", "chunks", "dropped_figures")
 
 
 def export_run(run: Path, output: Path, fmt: str = DATABASE, articles: Path | None = None) -> int:

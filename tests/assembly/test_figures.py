@@ -154,3 +154,24 @@ def test_figures_and_merge_share_the_models_cached_answer(llm_server: Any, tmp_p
     assert (first.status, again.cached, merged.cached) == ("ok", True, True)
     assert again.to_record().to_json()["events"] == first.to_record().to_json()["events"]
     assert len(merged.events) >= len(first.events) and merged.prompt_version != first.prompt_version
+
+
+def test_a_figure_of_a_kind_outside_the_four_is_dropped_counted_and_the_rest_kept(llm_server: Any,
+                                                                                   tmp_path: Any) -> None:
+    from fakeserver import answer
+
+    from extractor import extract
+
+    said = {"attacks": [{"attacker": "Russia", "when": "overnight", "places": ["Kharkiv"],
+                         "figures": [line("killed", 2, "Two people were killed in Kharkiv", place="Kharkiv"),
+                                     line("buildings damaged", 1, "an apartment block was hit")]}]}
+    llm_server.responder = lambda body: answer(said)
+    options = {"published": "2024-11-19", "base_url": llm_server.base_url, "model": "m", "cache_dir": tmp_path,
+               "prompt": "figures"}
+    first = extract(TEXT, **options)
+    again = extract(TEXT, **options)  # the cached answer counts the same
+    for result in (first, again):
+        record = result.to_record()
+        assert record.status == "ok" and record.dropped_figures == 1
+        assert [p.killed.value for e in record.events for p in e.places if p.killed] == [2]
+    assert again.cached

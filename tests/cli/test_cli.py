@@ -59,7 +59,8 @@ def test_seed_articles_give_the_servers_answers_then_come_from_cache(llm_server:
         assert record["status"] == "ok" and not record["cached"]
         assert record["events"] == answer_for(texts[record["id"]])["events"]
         assert set(record) == {"id", "model", "prompt_version", "status", "events", "errors", "usage", "cached",
-                               "seconds", "mode", "encoding", "raw", "published", "title", "url", "source"}
+                               "seconds", "mode", "encoding", "raw", "chunks", "dropped_figures", "published", "title",
+                               "url", "source"}
         seed = next(a for a in seed_articles() if a["id"] == record["id"])
         assert (record["published"], record["title"]) == (seed.get("published"), seed.get("title"))
     second = invoke(*args)
