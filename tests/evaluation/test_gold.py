@@ -28,7 +28,7 @@ from extractor.vocabulary import (
 )
 
 DATASETS_DIR = DATASETS
-DATASETS = ["seeds", "dev", "heldout", "heldout2"]
+DATASETS = ["seeds", "dev", "heldout", "heldout2", "heldout3"]
 ARTICLE_KEYS = {"id", "text", "published", "title"}
 MAX_EVIDENCE_CHARS = 200
 REGION_SUFFIXES = (" Oblast", " Krai")
