@@ -107,10 +107,9 @@ def chunk_articles(article: Article, max_chars: int) -> list[Article]:
     return [replace(article, id=f"{article.id}#chunk{n}", text=chunk.text) for n, chunk in enumerate(chunks, 1)]
 
 
-def merge_events(events: Sequence[AttackEvent], text: str) -> list[AttackEvent]:
+def merge_events(events: Sequence[AttackEvent], locator: EvidenceLocator) -> list[AttackEvent]:
     """Events of one article, from several chunks or answer lines, merged by the codebook's event rules,
-    in the order they first appear."""
-    locator = EvidenceLocator(text)
+    in the order they first appear; ``locator`` finds their quotes in the whole article (which is later)."""
     merged: list[AttackEvent] = []
     first_seen: list[int] = []
     order = sorted(range(len(events)), key=lambda i: (events[i].date is None, i))  # dated first: undated join them

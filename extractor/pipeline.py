@@ -30,7 +30,7 @@ from extractor.cache import AnswerCache, cache_key, canonical_json
 from extractor.chunks import CHARS_PER_TOKEN, chunk_articles, merge_events
 from extractor.clock import REAL_CLOCK, Clock
 from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError, Reason
-from extractor.grounding import ArticleChecks, validate_extraction
+from extractor.grounding import ArticleChecks, EvidenceLocator, validate_extraction
 from extractor.guards import RunGuard
 from extractor.llm.failures import validation_messages
 from extractor.llm.structured import ModelAnswer, Question, answer_from
@@ -292,9 +292,9 @@ class Extractor:
         return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage,
                            cached=cached, mode=answer.mode, dropped_figures=answer.dropped_figures)
 
-    async def _answer(self, part: Article) -> tuple[ModelAnswer, bool]:
+    async def _answer(self, part: Article, question: Question | None = None) -> tuple[ModelAnswer, bool]:
         """One request's validated answer, from the cache or the source (then cached), and whether cached."""
-        question = self.question(part)
+        question = question or self.question(part)
         hit = self.cached(part, question)
         if hit is not None:
             return hit, True
@@ -306,9 +306,10 @@ class Extractor:
         """A long article read part by part (each part cached as an article of its own), the parts'
         events merged into the article's and checked against the whole text."""
         usage, events, all_cached, mode, dropped = Usage(), [], True, None, 0
-        for number, part in enumerate(parts, 1):
+        questions = [self.question(part) for part in parts]
+        for number, (part, question) in enumerate(zip(parts, questions, strict=True), 1):
             try:
-                answer, cached = await self._answer(part)
+                answer, cached = await self._answer(part, question)
             except ModelError as exc:  # named by its part; the parts already answered stay cached
                 where = f"part {number} of {len(parts)}"
                 if isinstance(exc, InvalidOutputError):
@@ -320,10 +321,10 @@ class Extractor:
             events += answer.extraction.events
             all_cached, mode = all_cached and cached, answer.mode or mode
             dropped += answer.dropped_figures
-        merged = [e.model_dump(mode="json") for e in merge_events(events, article.text)]
-        prompt = render_messages(self.prompt, article)[0]["content"]  # type: ignore[arg-type]
+        merged = [e.model_dump(mode="json") for e in merge_events(events, EvidenceLocator(article.text))]
+        checks = ArticleChecks.of(article.text, questions[0].messages[0]["content"])  # the system prompt
         try:
-            extraction = validate_extraction({"events": merged}, ArticleChecks.of(article.text, prompt))
+            extraction = validate_extraction({"events": merged}, checks)
         except ValidationError as exc:
             raise InvalidOutputError("the parts' events did not merge into valid events",
                                      errors=validation_messages(exc), usage=usage) from exc

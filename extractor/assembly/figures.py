@@ -177,7 +177,7 @@ def assemble(answer: Figures, article: Article) -> dict[str, Any]:
         if line.worth_recording():
             events.append(AttackEvent.model_validate(line.to_json()))
     # Two attack lines that are one event (same sides and date) merge as the parts of a long article do.
-    merged = [e.model_dump(mode="json") for e in merge_events(events, article.text)]
+    merged = [e.model_dump(mode="json") for e in merge_events(events, text.locator)]
     for event in merged:
         event["summary"] = _summary(event["attacker"], event["target_country"], event["places"], event["date"])
     return {"events": merged}

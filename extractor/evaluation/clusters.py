@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from extractor.attacks.model import Attack
 from extractor.errors import InputError
-from extractor.evaluation.scoring import align_events, fact_of
+from extractor.evaluation.scoring import Counts, align_events, fact_of
 from extractor.schema import AttackEvent
 from extractor.vocabulary import place_key
 
@@ -81,10 +81,9 @@ class PRF(BaseModel):
     f1: float
 
     @classmethod
-    def of(cls, tp: float, predicted: float, actual: float) -> PRF:
-        p = tp / predicted if predicted else 0.0
-        r = tp / actual if actual else 0.0
-        return cls.rounded(p, r)
+    def of(cls, counts: Counts) -> PRF:
+        """From counts, by the scorer's own rates (0.0 where there is nothing to rate)."""
+        return cls.rounded(counts.precision or 0.0, counts.recall or 0.0)
 
     @classmethod
     def rounded(cls, p: float, r: float) -> PRF:
@@ -145,9 +144,10 @@ def membership(items: Sequence[Item], gold_attack: Mapping[str, str]) -> tuple[P
         if real_gold[n]:
             by_gold[g].append(n)
     both = Counter((p, g) for n, (p, g) in enumerate(zip(pred_of, gold_of, strict=True)) if real_pred[n] and real_gold[n])
-    pairs = lambda k: k * (k - 1) / 2  # noqa: E731
+    pairs = lambda k: k * (k - 1) // 2  # noqa: E731
     tp = sum(pairs(k) for k in both.values())
-    pairwise = PRF.of(tp, sum(pairs(len(v)) for v in by_pred.values()), sum(pairs(len(v)) for v in by_gold.values()))
+    predicted, actual = sum(pairs(len(v)) for v in by_pred.values()), sum(pairs(len(v)) for v in by_gold.values())
+    pairwise = PRF.of(Counts(tp, predicted - tp, actual - tp))
     precision = [both[(pred_of[n], gold_of[n])] / len(by_pred[pred_of[n]]) if real_gold[n] else 0.0
                  for n in range(len(items)) if real_pred[n]]
     recall = [both[(pred_of[n], gold_of[n])] / len(by_gold[gold_of[n]]) if real_pred[n] else 0.0
@@ -226,7 +226,7 @@ def figure_scores(items: Sequence[Item], gold_attack: Mapping[str, str], predict
         theirs = attack_facts(gold_by_name[name])
         tp, fp, fn = tp + len(mine & theirs), fp + len(mine - theirs), fn + len(theirs - mine)
     fn += sum(len(attack_facts(a)) for a in gold if a.attack not in paired)
-    return PRF.of(tp, tp + fp, tp + fn)
+    return PRF.of(Counts(tp, fp, fn))
 
 
 def near_misses(gold: Sequence[GoldAttack], items: Sequence[Item], gold_attack: Mapping[str, str]) -> tuple[int, int]:

@@ -469,6 +469,16 @@ def test_an_earlier_attack_whose_side_is_named_or_on_ukraine_keeps_its_attacker(
         assert [e.attacker for e in background] == [attacker], text
 
 
+def test_a_side_named_with_a_hyphenated_word_is_named() -> None:
+    text = (
+        "Russian missiles hit Kharkiv on Friday, injuring four people.\n"
+        "Ukrainian long-range drones have hit several plants, and last week they set fire to the Saratov oil "
+        "refinery, the General Staff said."
+    )
+    (background,) = [e for e in extract_rules(text, FRIDAY).events if e.role == "background"]
+    assert (background.attacker, background.target_country) == ("Ukraine", "Russia")
+
+
 @pytest.mark.parametrize("site", ["the Poltava Military Institute of Communications", "the Odesa port",
                                   "the Kremenchuk oil refinery"])
 def test_a_site_named_after_its_town_puts_the_hit_on_the_town(site: str) -> None:
