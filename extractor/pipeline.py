@@ -24,8 +24,7 @@ from pydantic import ValidationError
 
 from extractor import assembly
 from extractor.articles import Article
-from extractor.assembly import answer_format
-from extractor.assembly.draft import draft_of
+from extractor.assembly import answer_format, shown_values
 from extractor.cache import AnswerCache, cache_key, canonical_json
 from extractor.chunks import CHARS_PER_TOKEN, chunk_articles, merge_events
 from extractor.clock import REAL_CLOCK, Clock
@@ -33,7 +32,7 @@ from extractor.errors import ContextLengthError, FatalModelError, InputError, In
 from extractor.grounding import ArticleChecks, EvidenceLocator, validate_extraction
 from extractor.guards import RunGuard
 from extractor.llm.failures import validation_messages
-from extractor.llm.structured import ModelAnswer, Question, answer_from
+from extractor.llm.structured import AnswerFormat, ModelAnswer, Question, answer_from
 from extractor.prompting import Prompt, load_prompt, render_messages
 from extractor.record import Record, Tokens, bounded
 from extractor.schema import SCHEMA_VERSION, Extraction, extraction_json_schema
@@ -131,6 +130,10 @@ class Extractor:
     def __init__(self, settings: Settings, source: AnswerSource | None = None, clock: Clock = REAL_CLOCK) -> None:
         self.settings = settings
         self.prompt: Prompt | None = None if settings.is_rules else load_prompt(settings.prompt)
+        if settings.is_local and source is None:
+            from extractor.llm.local import check_local_model
+
+            check_local_model(settings.model)  # pulled, with a chat template: refused before any article
         self._source = source
         self._clock = clock
         self._cache: AnswerCache | None = None
@@ -223,12 +226,12 @@ class Extractor:
         """Everything that changes the answer, as the cache key sees it."""
         assert self.prompt is not None
         s = self.settings
-        draft = draft_of(article.text, article.published) if self.prompt.shows_draft else None
+        shown = shown_values(self.prompt.answer, self.prompt.shows_draft, article)
         return {
             "model": s.model,
             "base_url": s.base_url,
             "mode": s.mode,
-            "messages": render_messages(self.prompt, article, draft),
+            "messages": render_messages(self.prompt, article, shown),
             "schema": schema_fingerprint(self.prompt.answer),
             "schema_version": SCHEMA_VERSION,
             "validators": validator_fingerprint(),
@@ -243,13 +246,23 @@ class Extractor:
         messages = request["messages"]
         assert self.prompt is not None
         return Question(article, messages, ArticleChecks.of(article.text, messages[0]["content"]),
-                        cache_key(request), answer_format(self.prompt.answer, self.prompt.assembler))
+                        cache_key(request), self.answer_format)
 
     def prompt_tokens(self, article: Article) -> int:
-        """A cheap estimate of the prompt's size: four characters a token, plus the schema."""
+        """A cheap estimate of the prompt's size: four characters a token, plus the schema. A strategy
+        whose prompt holds not the article but what it shows instead (``ask``) is measured by that."""
         if self.prompt is None:
             return 0
-        return approx_tokens(len(self.prompt.system) + len(self.prompt.user) + len(article.text)) + SCHEMA_TOKENS
+        if self.answer_format.reads_article:
+            shown = len(article.text)
+        else:
+            shown = sum(len(v or "") for v in shown_values(self.prompt.answer, False, article).values())
+        return approx_tokens(len(self.prompt.system) + len(self.prompt.user) + shown) + SCHEMA_TOKENS
+
+    @property
+    def answer_format(self) -> AnswerFormat:
+        assert self.prompt is not None
+        return answer_format(self.prompt.answer, self.prompt.assembler)
 
     def cached(self, article: Article, question: Question | None = None) -> ModelAnswer | None:
         """A cached answer for the article that still passes every check a fresh one gets.
@@ -275,7 +288,7 @@ class Extractor:
     def parts_of(self, article: Article) -> list[Article]:
         """The article as it is asked: whole, or in parts when its prompt passes the chunk window."""
         window = self.settings.chunk_window
-        if not window or self.prompt_tokens(article) <= window:
+        if not window or not self.answer_format.reads_article or self.prompt_tokens(article) <= window:
             return [article]
         room = window - self.prompt_tokens(replace(article, text=""))
         if room < MIN_CHUNK_TOKENS:
@@ -295,6 +308,9 @@ class Extractor:
     async def _answer(self, part: Article, question: Question | None = None) -> tuple[ModelAnswer, bool]:
         """One request's validated answer, from the cache or the source (then cached), and whether cached."""
         question = question or self.question(part)
+        settled = question.answer_format.settled(part)
+        if settled is not None:  # nothing to ask the model
+            return answer_from(settled, question, Usage()), False
         hit = self.cached(part, question)
         if hit is not None:
             return hit, True

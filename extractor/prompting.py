@@ -96,13 +96,16 @@ def _template(text: str) -> Any:
     return env.from_string(text)
 
 
-def render_messages(prompt: Prompt, article: Article, draft: str | None = None) -> list[Message]:
-    """The chat messages for one article; the article text (and a draft) are values, never templates."""
+def render_messages(prompt: Prompt, article: Article, shown: dict[str, str | None] | None = None) -> list[Message]:
+    """The chat messages for one article; the article text (and what else is ``shown``: the offline
+    model's draft, the questions) are values, never templates."""
     values = {
         "article": article.text,
         "published": article.published.isoformat() if article.published else None,
         "title": article.title,
-        "draft": draft,
+        "draft": None,
+        "questions": None,
+        **(shown or {}),
     }
     return [
         {"role": "system", "content": _template(prompt.system).render(**values).strip()},

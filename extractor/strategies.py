@@ -3,10 +3,12 @@
 One registry (as instructor has one ``Mode`` enum and one table of what each
 mode does): a strategy names the prompt templates it renders (a folder of
 ``prompts/``), the answer format the model fills (``codebook``: the
-``Extraction`` itself; ``figures``: a flat list of figures with quotes), the
+``Extraction`` itself; ``figures``: a flat list of figures with quotes;
+``answers``: one closed answer per count the offline model left unread), the
 assembler that turns that answer into events (``codebook``: as it is;
 ``figures``: assembled by code; ``merge``: merged into the offline model's
-events), and whether the offline model's reading is shown as a draft.
+events; ``ask``: added to them), and whether the offline model's reading is
+shown as a draft.
 ``--prompt NAME`` chooses one. Two strategies that ask the same (the same
 templates, answer format and draft) share the model's cached answers
 (``Prompt.request_version``); a prompt folder that no built-in strategy names
@@ -18,11 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-AnswerName = Literal["codebook", "figures"]
-AssemblerName = Literal["codebook", "figures", "merge"]
+AnswerName = Literal["codebook", "figures", "answers"]
+AssemblerName = Literal["codebook", "figures", "merge", "ask"]
 #: Which assemblers can read which answer format.
 ASSEMBLERS: dict[AnswerName, tuple[AssemblerName, ...]] = {"codebook": ("codebook",),
-                                                           "figures": ("figures", "merge")}
+                                                           "figures": ("figures", "merge"),
+                                                           "answers": ("ask",)}
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ STRATEGIES: dict[str, Strategy] = {s.name: s for s in (
     Strategy("draft", "draft", "figures", "figures", draft=True,
              description="The offline model's reading is shown as a draft in the figures shape; the model "
                          "corrects and completes it."),
+    Strategy("ask", "ask", "answers", "ask",
+             description="The offline model reads the article; the model is shown only the sentences with counts "
+                         "it left unread and says what each counts (killed, injured, launched, intercepted, other); "
+                         "the answers are added to the offline events. No request when nothing is unread."),
 )}
 
 

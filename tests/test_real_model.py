@@ -1,5 +1,8 @@
 """The real local model, end to end: a short article with clear figures through local:qwen2.5-coder-1.5b.
 
+Its default strategy (``ask``) sends only the counts the offline model leaves unread; the article has one
+("the number of wounded ... had reached 7"), so the model is really asked.
+
 Needs the local extra and the pulled model (``.ci/run`` installs both):
 ``pip install -e ".[local]" && extractor models pull qwen2.5-coder-1.5b``.
 The full real-model evals are a benchmark (``benchmarks/real_model_evals.py``), not a test.
@@ -23,8 +26,8 @@ MODEL = "qwen2.5-coder-1.5b"
 ARTICLE = (
     "KYIV, March 3 - Russia launched 48 Shahed drones and two ballistic missiles at Ukraine overnight, "
     "the Ukrainian Air Force said on Monday. Air defences shot down 40 of the drones. "
-    "Three people were killed and seven injured in Odesa, where a residential building was hit, "
-    "regional governor Oleh Kiper said."
+    "Three people were killed in Odesa, where a residential building was hit, "
+    "regional governor Oleh Kiper said. By the evening the number of wounded in Odesa had reached 7."
 )
 
 
@@ -49,6 +52,7 @@ def test_the_local_model_extracts_grounded_figures_and_stops_its_server(tmp_path
     assert out.exists(), done.stderr[-2000:]
     (record,) = [json.loads(line) for line in out.read_text("utf-8").splitlines()]
     assert record["status"] == "ok", (record["errors"], done.stderr[-2000:])
+    assert record["usage"]["prompt_tokens"] > 0 and record["usage"]["completion_tokens"] > 0, "the model was asked"
     is_grounded = evidence_checker(ARTICLE)
     figures = [f for event in record["events"] for f in _figures(event)]
     assert figures and all(is_grounded(f["evidence"]) for f in figures), record["events"]

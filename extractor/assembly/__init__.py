@@ -6,7 +6,8 @@ assembler reads it. The codebook format (``llm.structured.CODEBOOK``) is the
 ``figures`` is a flat list of figures with quotes that code assembles, with
 the offline model's gazetteer, date and number readers, into events
 (``figures.assemble``), or merges into the offline model's own events
-(``merge``).
+(``merge``); ``answers`` is one closed answer per count the offline model
+left unread, added to its events (``ask``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from extractor.articles import Article
 from extractor.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ class FiguresFormat:
     """The figures answer format: asked for ``Figures``, assembled into codebook events, or merged
     into the offline model's events (``merge``)."""
 
+    reads_article = True
+
     def __init__(self, merge: bool = False) -> None:
         self.merge = merge
         self.name = "figures+merge" if merge else "figures"
@@ -57,6 +61,45 @@ class FiguresFormat:
             return merge_into_rules(parsed, question.article)
         return assemble(parsed, question.article)
 
+    def settled(self, article: Article) -> dict[str, Any] | None:
+        return None
+
+    def answer_tokens(self, article: Article) -> int | None:
+        return None
+
+
+class AnswersFormat:
+    """The answers format of the ``ask`` strategy: one closed answer per count the offline model left
+    unread, added to the offline model's events. The prompt shows those counts' sentences, not the article."""
+
+    name = "answers"
+    reads_article = False
+
+    @property
+    def response_model(self) -> type[BaseModel]:
+        from extractor.assembly.ask import Answers
+        from extractor.llm.structured import checked
+
+        return checked(Answers)
+
+    def assemble(self, parsed: Any, question: Any) -> dict[str, Any]:
+        from extractor.assembly.ask import assemble_answers
+
+        return assemble_answers(parsed, question.article)
+
+    def settled(self, article: Article) -> dict[str, Any] | None:
+        """The answer when there is nothing to ask (every count read by the offline model): no request."""
+        from extractor.assembly.ask import questions_of
+
+        return None if questions_of(article.text, article.published).candidates else {"answers": {}}
+
+    def answer_tokens(self, article: Article) -> int | None:
+        """About ten tokens an answer (``"12": "intercepted",``) and the braces around them: a small model
+        caught in a loop stops there instead of at the settings' bound (minutes on a CPU)."""
+        from extractor.assembly.ask import ANSWER_TOKENS, questions_of
+
+        return 32 + ANSWER_TOKENS * len(questions_of(article.text, article.published).candidates)
+
 
 def answer_format(name: str, assembler: str | None = None) -> AnswerFormat:
     """The answer format a strategy names, with the assembler it names."""
@@ -66,4 +109,15 @@ def answer_format(name: str, assembler: str | None = None) -> AnswerFormat:
         return CODEBOOK
     if name == "figures":
         return FiguresFormat(merge=assembler == "merge")
-    raise ConfigError(f"unknown answer format {name!r}; use codebook or figures")
+    if name == "answers":
+        return AnswersFormat()
+    raise ConfigError(f"unknown answer format {name!r}; use codebook, figures or answers")
+
+
+def shown_values(answer: str, draft: bool, article: Article) -> dict[str, str | None]:
+    """What a strategy's templates show besides the article: the offline model's draft, or the questions."""
+    from extractor.assembly.ask import questions_of
+    from extractor.assembly.draft import draft_of
+
+    questions = questions_of(article.text, article.published).render(article.text) if answer == "answers" else None
+    return {"draft": draft_of(article.text, article.published) if draft else None, "questions": questions}

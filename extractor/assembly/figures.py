@@ -79,7 +79,7 @@ class FigureLine(_Answer):
         """A weapon named loosely ("drones", "Shahed") is taken as its category; an unknown one as none."""
         if weapon is None or weapon in get_args(WeaponCategory):
             return weapon
-        named = categories_of(str(weapon)) or _category_words(str(weapon))
+        named = categories_of(str(weapon)) or category_words(str(weapon))
         return named[0][0] if named else None
 
 
@@ -251,7 +251,7 @@ class _Event:
         for figure in attack.figures:
             self._add(figure)
         for name in attack.weapons:
-            for category, model in categories_of(name) or _category_words(name):
+            for category, model in categories_of(name) or category_words(name):
                 self.weapons.setdefault((category, model), _weapon(category, model))
 
     def _place(self, name: str) -> dict[str, Any] | None:
@@ -341,7 +341,7 @@ def _weapon_keys(figure: FigureLine) -> list[tuple[str, str | None]]:
             return named[:1]
     if figure.weapon is not None:
         return [(figure.weapon, None)]
-    return _category_words(figure.quote)[:1]
+    return category_words(figure.quote)[:1]
 
 
 _CATEGORY_WORDS = (
@@ -351,7 +351,7 @@ _CATEGORY_WORDS = (
 )
 
 
-def _category_words(words: str) -> list[tuple[str, str | None]]:
+def category_words(words: str) -> list[tuple[str, str | None]]:
     folded = words.lower()
     found: list[tuple[str, str | None]] = [(c, None) for pattern, c in _CATEGORY_WORDS if re.search(pattern, folded)]
     return found[:1]

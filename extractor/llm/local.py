@@ -42,6 +42,16 @@ STOP_GRACE = 3.0  # seconds a stopped server may take to exit before it is kille
 _RUNNING: set[LocalServer] = set()
 
 
+def check_local_model(model: str) -> Path:
+    """The GGUF file of a ``local:``/``gguf:`` model, or a ConfigError saying how to pull it or why it is refused.
+
+    Checked when a run starts, not when its first question is asked: a strategy that asks nothing about
+    an article (``ask``) could otherwise finish a whole run on a model that is not there."""
+    path = gguf_path(model)
+    check_chat_template(path)
+    return path
+
+
 def check_chat_template(path: Path) -> None:
     """A ConfigError for a GGUF with no chat template: a base model would get the prompt mangled.
 
@@ -209,8 +219,7 @@ class LocalModelSource:
             if self._client is None:
                 from extractor.llm.client import ModelClient
 
-                path = gguf_path(self.settings.model)
-                await asyncio.to_thread(check_chat_template, path)
+                path = await asyncio.to_thread(check_local_model, self.settings.model)
                 self.server = LocalServer(path, self.settings.model, self.settings.cache_dir / "local-server.log",
                                           program=self.program)
                 self.server.launch()

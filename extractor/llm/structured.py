@@ -106,21 +106,37 @@ class AnswerFormat(Protocol):
     """
 
     name: str
+    #: Whether the prompt holds the article (so its size, and a long article's parts, follow the text).
+    reads_article: bool
 
     @property
     def response_model(self) -> type[BaseModel]: ...
 
     def assemble(self, parsed: Any, question: Question) -> dict[str, Any]: ...
 
+    def settled(self, article: Article) -> dict[str, Any] | None:
+        """The answer without asking, when the article leaves nothing to ask; None: ask."""
+
+    def answer_tokens(self, article: Article) -> int | None:
+        """The most tokens a whole answer about this article needs (a bound on a model that loops); None: the
+        settings' ``max_tokens``."""
+
 
 class CodebookFormat:
     """The codebook's ``Extraction``, asked for directly."""
 
     name = "codebook"
+    reads_article = True
     response_model: type[BaseModel] = CheckedExtraction
 
     def assemble(self, parsed: Any, question: Question) -> dict[str, Any]:
         return dict(parsed.model_dump(mode="json"))
+
+    def settled(self, article: Article) -> dict[str, Any] | None:
+        return None
+
+    def answer_tokens(self, article: Article) -> int | None:
+        return None
 
 
 def answer_from(said: dict[str, Any], question: Question, usage: Usage, mode: str | None = None) -> ModelAnswer:
@@ -202,10 +218,13 @@ async def structured_answer(
 
     answer_format = question.answer_format
     patched: Any = instructor.patch(create=create, mode=instructor_mode(settings.mode))
+    kwargs = completion_kwargs(settings, question.messages if messages is None else messages)
+    bound = answer_format.answer_tokens(question.article)
+    if bound is not None:
+        kwargs["max_tokens"] = min(kwargs["max_tokens"] or bound, bound)
     token = _CHECKS.set(question.checks)
     try:
-        parsed = await patched(response_model=answer_format.response_model, max_retries=max_retries,
-                               **completion_kwargs(settings, question.messages if messages is None else messages))
+        parsed = await patched(response_model=answer_format.response_model, max_retries=max_retries, **kwargs)
     except instructor.core.exceptions.IncompleteOutputException as exc:
         raise truncation_error(usage) from exc
     except instructor.core.exceptions.InstructorRetryException as exc:

@@ -94,7 +94,7 @@ def test_no_key_and_no_base_url_says_how_to_set_one() -> None:
 def test_unknown_prompt_is_one_line_and_exit_2(llm_server: FakeLLMServer) -> None:
     result = CliRunner().invoke(main, ["extract", str(SEEDS), "--base-url", llm_server.base_url, "-p", "nope"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: unknown prompt 'nope'; choose one of: brief, default, draft, figures, merge"
+    assert result.stderr.strip() == "error: unknown prompt 'nope'; choose one of: ask, brief, default, draft, figures, merge"
 
 
 def test_bad_inputs_exit_2_and_the_others_are_processed(llm_server: FakeLLMServer, tmp_path: Path) -> None:
@@ -134,7 +134,7 @@ def test_python_dash_m_runs_the_same_cli() -> None:
 
 def test_prompts_lists_names_and_versions() -> None:
     lines = invoke("prompts").stdout.splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["brief", "default", "draft", "figures", "merge"]
+    assert [line.split("\t")[0] for line in lines] == ["ask", "brief", "default", "draft", "figures", "merge"]
     assert all(re.fullmatch(r"[0-9a-f]{12}", line.split("\t")[1]) for line in lines)
 
 

@@ -85,7 +85,8 @@ def test_an_unpulled_local_model_says_how_to_pull_it(tmp_path: Path, monkeypatch
 
 def test_the_server_answers_through_the_usual_client_and_is_stopped_on_close(tmp_path: Path) -> None:
     model = tiny_gguf(tmp_path / "m.gguf")
-    settings = resolve_settings(model=f"gguf:{model}", cache_dir=tmp_path / "cache", use_cache=False)
+    settings = resolve_settings(model=f"gguf:{model}", cache_dir=tmp_path / "cache", use_cache=False,
+                                prompt="figures")  # ask would have nothing to ask about this article
     source = LocalModelSource(settings, program=FAKE)
 
     async def one() -> tuple[str, int]:
@@ -127,7 +128,7 @@ def test_an_interrupted_run_stops_its_server(tmp_path: Path, sig: signal.Signals
     env = {**os.environ, "EXTRACTOR_LOCAL_SERVER": " ".join([*FAKE, "--hang"]),
            "EXTRACTOR_CACHE_DIR": str(tmp_path / "cache")}
     run = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(tmp_path / "a.txt"),
-                            "--model", f"gguf:{model}", "-o", str(tmp_path / "out.jsonl")],
+                            "--model", f"gguf:{model}", "--prompt", "figures", "-o", str(tmp_path / "out.jsonl")],
                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=ctrl_c_enabled)
     deadline = time.monotonic() + 30
     while not _children(run.pid) and time.monotonic() < deadline:
@@ -147,7 +148,8 @@ def test_a_killed_run_takes_its_server_with_it(tmp_path: Path) -> None:
     env = {**os.environ, "EXTRACTOR_LOCAL_SERVER": " ".join([*FAKE, "--hang"]),
            "EXTRACTOR_CACHE_DIR": str(tmp_path / "cache")}
     run = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(tmp_path / "a.txt"),
-                            "--model", f"gguf:{model}"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            "--model", f"gguf:{model}", "--prompt", "figures"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while not _children(run.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
