@@ -111,12 +111,13 @@ def _window(text: str, start: int, end: int, found: Candidate) -> tuple[int, int
     if left > start:
         left = text.find(" ", left, found.start) + 1 or left
     if right < end:
-        right = text.rfind(" ", found.end, right) if text.rfind(" ", found.end, right) > 0 else right
+        cut = text.rfind(" ", found.end, right)
+        right = cut if cut > 0 else right
     return left, right
 
 
 class Answers(BaseModel):
-    """What each marked number counts, one answer per number, in order."""
+    """What each marked number counts, by the number of its line."""
 
     model_config = ConfigDict(extra="ignore")
 

@@ -53,6 +53,7 @@ class SubmitSummary:
     cached: int = 0
     input_errors: int = 0
     resumed: bool = False
+    unasked: int = 0  # articles the strategy leaves nothing to ask about (ask): no request, answered at collect
 
     @property
     def exit_code(self) -> int:
@@ -60,8 +61,9 @@ class SubmitSummary:
 
     def line(self) -> str:
         verb = "resumed: created the remaining batches" if self.resumed else "submitted"
-        return (f"{verb}: {self.requests} requests in {self.batches} batches, {self.cached} answered from cache, "
-                f"{self.input_errors} input errors")
+        unasked = f", {self.unasked} with nothing to ask" if self.unasked else ""
+        return (f"{verb}: {self.requests} requests in {self.batches} batches, {self.cached} answered from cache"
+                f"{unasked}, {self.input_errors} input errors")
 
 
 # ------------------------------------------------------------------- submit
@@ -84,11 +86,15 @@ class _Planner:
         request = self.extractor.request_for(item)
         question = self.extractor.question(item, request)
         stored = StoredArticle(item, custom_id_for(item.id, self._taken), question.cache_key)
-        if self.extractor.cached(item, question) is not None:
+        if question.answer_format.settled(item) is not None:
+            self.state.cached.append(stored.custom_id)  # answered at collect without a request, as if cached
+            self.summary.unasked += 1
+        elif self.extractor.cached(item, question) is not None:
             self.state.cached.append(stored.custom_id)
             self.summary.cached += 1
         else:
-            line = request_line(stored.custom_id, request_body(self.settings, request["messages"]))
+            line = request_line(stored.custom_id,
+                                request_body(self.settings, request["messages"], question.answer_format))
             if not self.files.fits(line):
                 message = f"{item.origin}: the request is {len(line)} bytes, more than a batch file may hold"
                 self._reject(InputError(message, article_id=item.id, reason=Reason.INPUT_TOO_LONG))

@@ -113,6 +113,39 @@ def test_round_trip_over_the_seed_articles(tmp_path: Path) -> None:
     assert "api_key" not in json.dumps(saved)
 
 
+def test_a_strategy_with_its_own_answer_format_is_asked_for_it_and_articles_with_nothing_to_ask_are_not_sent(
+        tmp_path: Path) -> None:
+    from extractor.assembly.ask import questions_of
+
+    read = {"id": "all-read", "published": "2024-11-20",
+            "text": "Russia launched 60 drones at Ukraine overnight, the air force said. Two people were killed in Kharkiv."}
+    (tmp_path / "more.jsonl").write_text(json.dumps(read) + "\n")
+    articles = [*ARTICLES, read]
+    expected = [a for a in articles if questions_of(a["text"], _published(a)).candidates]
+    assert 0 < len(expected) < len(articles)
+    state, out = tmp_path / "state", tmp_path / "out.jsonl"
+    with FakeLLMServer(responder=lambda body: answer({"answers": {}}, form="json")) as server:
+        submitted = submit(server, state, "--prompt", "ask", inputs=(SEEDS, str(tmp_path / "more.jsonl")))
+        assert submitted.exit_code == 0, submitted.output
+        lines = [json.loads(line) for line in (state / "requests-001.jsonl").read_text().splitlines()]
+        wait_finished(server)
+        collected = run("collect", "--state", state, "--output", out)
+    assert len(lines) == len(expected)
+    assert f"{len(articles) - len(expected)} with nothing to ask" in submitted.output
+    assert all("Answers" in json.dumps(line["body"]) and "[[" in line["body"]["messages"][-1]["content"]
+               for line in lines), "the ask strategy's request, not the codebook's"
+    assert collected.exit_code == 0, collected.output
+    records = by_id(out)
+    assert {r["status"] for r in records.values()} == {"ok"} and len(records) == len(articles)
+    assert records["all-read"]["usage"]["prompt_tokens"] == 0 and records["all-read"]["events"]
+
+
+def _published(article: dict[str, Any]) -> Any:
+    import datetime as dt
+
+    return dt.date.fromisoformat(article["published"][:10]) if article.get("published") else None
+
+
 def test_requests_are_split_within_the_file_limits(tmp_path: Path) -> None:
     with FakeLLMServer(responder=valid_responder) as server:
         by_count = submit(server, tmp_path / "a", "--max-requests-per-file", "2")
