@@ -2,19 +2,20 @@
 
 Starts the managed llama.cpp server for ``local:qwen2.5-coder-1.5b`` (as a
 run does) and, for each article of a dataset and each strategy, sends the
-strategy's real request three ways with the openai client:
+strategy's real request (the body a run sends) twice with the openai client:
 
-- ``max_tokens=1`` after a different prompt: the prompt is read (the system
-  prompt, shared by every article of a strategy, is already in the server's
-  cache after the first article) and one token written;
-- the whole request again: the server reuses the prompt it has just read, so
-  this is the answer's generation;
-- a one-word prompt with ``max_tokens=1``: the request's own overhead.
+- first as a run sends it, after the previous article's request, so that the
+  system prompt is already in the server's cache as it is in a run;
+- then the same request again: the server reuses the whole prompt it has just
+  read, so this is the answer's generation and the request's overhead;
+- and, once before the articles, a one-word prompt with ``max_tokens=1``:
+  the request's own overhead.
 
-It prints, per strategy, seconds an article for each part with the prompt
-and answer tokens, and their sum beside the sum measured. Articles with
-nothing to ask (``ask``) cost no request and count as 0. Run it alone: a
-second CPU job slows the model many times.
+Reading the prompt is the first time less the second; writing the answer is
+the second less the overhead. It prints, per strategy, seconds an article
+for each part with the prompt and answer tokens. Articles with nothing to ask
+(``ask``) cost no request and count as 0. Run it alone: a second CPU job
+slows the model many times.
 
     python benchmarks/local_time.py --dataset heldout2 --prompts ask figures --articles 6
 """
@@ -44,7 +45,7 @@ def timed(client: Any, body: dict[str, Any], **changes: Any) -> tuple[float, int
     return time.perf_counter() - started, usage.prompt_tokens, usage.completion_tokens
 
 
-def measure(client: Any, extractor: Extractor, articles: list[Any]) -> dict[str, float]:
+def measure(client: Any, extractor: Extractor, articles: list[Any], overhead: float) -> dict[str, float]:
     """Mean seconds and tokens an article for one strategy."""
     totals = {"prompt s": 0.0, "answer s": 0.0, "overhead s": 0.0, "prompt tokens": 0.0, "answer tokens": 0.0}
     answer_format = extractor.answer_format
@@ -56,19 +57,22 @@ def measure(client: Any, extractor: Extractor, articles: list[Any]) -> dict[str,
         bound = answer_format.answer_tokens(article)
         if bound is not None:
             body["max_tokens"] = min(body["max_tokens"], bound)
-        body.pop("stream", None)
         body["model"] = MODEL
-        timed(client, {"model": MODEL, "messages": [{"role": "user", "content": "Hello."}]}, max_tokens=1)
-        read, prompt_tokens, _ = timed(client, body, max_tokens=1)
-        whole, _, answer_tokens = timed(client, body)
-        overhead, _, _ = timed(client, {"model": MODEL, "messages": [{"role": "user", "content": "Hi."}]},
-                               max_tokens=1)
-        totals["prompt s"] += read - overhead
-        totals["answer s"] += whole - overhead
+        whole, prompt_tokens, answer_tokens = timed(client, body)
+        again, _, _ = timed(client, body)
+        totals["prompt s"] += whole - again
+        totals["answer s"] += again - overhead
         totals["overhead s"] += overhead
         totals["prompt tokens"] += prompt_tokens
         totals["answer tokens"] += answer_tokens
     return {k: v / len(articles) for k, v in totals.items()}
+
+
+def request_overhead(client: Any) -> float:
+    """The median seconds of a one-word request with a one-token answer."""
+    tiny = {"model": MODEL, "messages": [{"role": "user", "content": "Hi."}], "max_tokens": 1}
+    times = sorted(timed(client, tiny)[0] for _ in range(5))
+    return times[2]
 
 
 def main() -> None:
@@ -84,12 +88,13 @@ def main() -> None:
     server.start()
     try:
         client = OpenAI(base_url=server.base_url, api_key="local", timeout=900)
+        overhead = request_overhead(client)
         print(f"{args.dataset}, first {len(articles)} articles, seconds and tokens an article:")
         print("| strategy | reading the prompt | writing the answer | overhead | sum | prompt tokens | answer tokens |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for prompt in args.prompts:
             extractor = Extractor(resolve_settings(model=MODEL, prompt=prompt))
-            row = measure(client, extractor, articles)
+            row = measure(client, extractor, articles, overhead)
             total = row["prompt s"] + row["answer s"] + row["overhead s"]
             print(f"| {prompt} | {row['prompt s']:.1f} | {row['answer s']:.1f} | {row['overhead s']:.2f} | "
                   f"{total:.1f} | {row['prompt tokens']:,.0f} | {row['answer tokens']:,.0f} |", flush=True)
