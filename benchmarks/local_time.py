@@ -53,10 +53,7 @@ def measure(client: Any, extractor: Extractor, articles: list[Any], overhead: fl
         if answer_format.settled(article) is not None:
             continue
         question = extractor.question(article)
-        body = request_body(extractor.settings, question.messages, answer_format)
-        bound = answer_format.answer_tokens(article)
-        if bound is not None:
-            body["max_tokens"] = min(body["max_tokens"], bound)
+        body = request_body(extractor.settings, question.messages, answer_format, article)
         body["model"] = MODEL
         whole, prompt_tokens, answer_tokens = timed(client, body)
         again, _, _ = timed(client, body)

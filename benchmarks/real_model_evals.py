@@ -5,7 +5,7 @@ Runs ``extractor evals`` (the library call behind it) for ``rules`` and for
 writes each report to ``--out/DATASET/``, and prints one table: slot F1 with
 its 95% interval, event F1, validity, facts per article against gold, the
 share of empty events, seconds and tokens per article. On 2 cores the
-default (two unseen sets, three strategies) takes about half an hour; run it
+default (two unseen sets, three strategies) takes about 40 minutes; run it
 alone (a second CPU job slows the model many times).
 
     python benchmarks/real_model_evals.py --out real-evals/

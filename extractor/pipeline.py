@@ -28,7 +28,15 @@ from extractor.assembly import answer_format, shown_values
 from extractor.cache import AnswerCache, cache_key, canonical_json
 from extractor.chunks import CHARS_PER_TOKEN, chunk_articles, merge_events
 from extractor.clock import REAL_CLOCK, Clock
-from extractor.errors import ContextLengthError, FatalModelError, InputError, InvalidOutputError, ModelError, Reason
+from extractor.errors import (
+    ContextLengthError,
+    FatalModelError,
+    InputError,
+    InvalidOutputError,
+    ModelError,
+    Reason,
+    TruncatedError,
+)
 from extractor.grounding import ArticleChecks, EvidenceLocator, validate_extraction
 from extractor.guards import RunGuard
 from extractor.llm.failures import validation_messages
@@ -206,7 +214,8 @@ class Extractor:
     def _check_length(self, article: Article) -> None:
         """The input-size guard, for every model: an article past --max-input-tokens is not read, whole
         or in parts (a bound on the time and money one article may take)."""
-        estimate = self.prompt_tokens(article) if self.prompt else approx_tokens(len(article.text))
+        # The article's own size counts even when the prompt holds less of it (ask): the offline model reads it.
+        estimate = max(self.prompt_tokens(article), approx_tokens(len(article.text)))
         if estimate > self.settings.max_input_tokens:
             raise ContextLengthError(
                 f"the article is about {estimate} tokens, more than --max-input-tokens "
@@ -265,7 +274,8 @@ class Extractor:
         return answer_format(self.prompt.answer, self.prompt.assembler)
 
     def cached(self, article: Article, question: Question | None = None) -> ModelAnswer | None:
-        """A cached answer for the article that still passes every check a fresh one gets.
+        """An answer for the article that needs no request: the answer format's own when it leaves
+        nothing to ask (``settled``), else a cached answer that still passes every check a fresh one gets.
 
         The one test of a cache entry, for live runs and for batch submit and collect.
         """
@@ -306,7 +316,8 @@ class Extractor:
             return await self._extract_parts(article, parts, started)
         answer, cached = await self._answer(article)
         return self.result(article.id, "ok", started, extraction=answer.extraction, usage=answer.usage,
-                           cached=cached, mode=answer.mode, dropped_figures=answer.dropped_figures)
+                           cached=cached, mode=answer.mode, dropped_figures=answer.dropped_figures,
+                           errors=[answer.note] if answer.note else [])
 
     async def _answer(self, part: Article, question: Question | None = None) -> tuple[ModelAnswer, bool]:
         """One request's validated answer, from the cache or the source (then cached), and whether cached."""
@@ -317,7 +328,15 @@ class Extractor:
         hit = self.cached(part, question)
         if hit is not None:
             return hit, True
-        answer = await self.source.answer(question)
+        try:
+            answer = await self.source.answer(question)
+        except (InvalidOutputError, TruncatedError) as exc:
+            fallback = question.answer_format.fallback(part)
+            if fallback is None:
+                raise
+            answer = answer_from(fallback, question, getattr(exc, "usage", None) or Usage())
+            answer.note = f"the model's answer was not used ({exc}); the offline model's reading stands"
+            return answer, False
         self.remember(question, answer)
         return answer, False
 
@@ -325,6 +344,7 @@ class Extractor:
         """A long article read part by part (each part cached as an article of its own), the parts'
         events merged into the article's and checked against the whole text."""
         usage, events, all_cached, mode, dropped = Usage(), [], True, None, 0
+        notes: list[str] = []
         questions = [self.question(part) for part in parts]
         for number, (part, question) in enumerate(zip(parts, questions, strict=True), 1):
             try:
@@ -340,6 +360,7 @@ class Extractor:
             events += answer.extraction.events
             all_cached, mode = all_cached and cached, answer.mode or mode
             dropped += answer.dropped_figures
+            notes += [f"part {number} of {len(parts)}: {answer.note}"] if answer.note else []
         merged = [e.model_dump(mode="json") for e in merge_events(events, EvidenceLocator(article.text))]
         checks = ArticleChecks.of(article.text, questions[0].messages[0]["content"])  # the system prompt
         try:
@@ -348,7 +369,7 @@ class Extractor:
             raise InvalidOutputError("the parts' events did not merge into valid events",
                                      errors=validation_messages(exc), usage=usage) from exc
         return self.result(article.id, "ok", started, extraction=extraction, usage=usage, cached=all_cached,
-                           mode=mode, chunks=len(parts), dropped_figures=dropped)
+                           mode=mode, chunks=len(parts), dropped_figures=dropped, errors=notes)
 
 
 def _summed(done: Usage, more: Usage | None) -> Usage:

@@ -67,6 +67,9 @@ class FiguresFormat:
     def answer_tokens(self, article: Article) -> int | None:
         return None
 
+    def fallback(self, article: Article) -> dict[str, Any] | None:
+        return None
+
 
 class AnswersFormat:
     """The answers format of the ``ask`` strategy: one closed answer per count the offline model left
@@ -88,10 +91,18 @@ class AnswersFormat:
         return assemble_answers(parsed, question.article)
 
     def settled(self, article: Article) -> dict[str, Any] | None:
-        """The answer when there is nothing to ask (every count read by the offline model): no request."""
+        """The answer when there is nothing to ask (every count read by the offline model, or no offline
+        event for an answer to join): no request."""
         from extractor.assembly.ask import questions_of
 
-        return None if questions_of(article.text, article.published).candidates else {"answers": {}}
+        if questions_of(article.text, article.published).candidates and offline_reading(
+                article.text, article.published).events:
+            return None
+        return {"answers": {}}
+
+    def fallback(self, article: Article) -> dict[str, Any] | None:
+        """No answers: the offline model's events stand when the model's answer is unusable."""
+        return {"answers": {}}
 
     def answer_tokens(self, article: Article) -> int | None:
         """About ten tokens an answer (``"12": "intercepted",``) and the braces around them: a small model

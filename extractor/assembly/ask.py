@@ -136,8 +136,10 @@ class Answers(BaseModel):
         labels: dict[Any, str] = {}
         for key, answer in list(answers.items())[:MAX_QUESTIONS]:
             word = kind_word(answer.get("answer", "") if isinstance(answer, dict) else answer)
-            labels[str(key).strip(" .#[]")] = word if word in _COUNTED else "other"
-        return {k: v for k, v in labels.items() if k.isdigit()}
+            number = str(key).strip(" .#[]")
+            if number.isdigit():
+                labels[str(int(number))] = word if word in _COUNTED else "other"
+        return labels
 
 
 def questions_of(text: str, published: dt.date | None) -> Questions:

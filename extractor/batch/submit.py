@@ -94,7 +94,7 @@ class _Planner:
             self.summary.cached += 1
         else:
             line = request_line(stored.custom_id,
-                                request_body(self.settings, request["messages"], question.answer_format))
+                                request_body(self.settings, request["messages"], question.answer_format, item))
             if not self.files.fits(line):
                 message = f"{item.origin}: the request is {len(line)} bytes, more than a batch file may hold"
                 self._reject(InputError(message, article_id=item.id, reason=Reason.INPUT_TOO_LONG))

@@ -121,6 +121,10 @@ class AnswerFormat(Protocol):
         """The most tokens a whole answer about this article needs (a bound on a model that loops); None: the
         settings' ``max_tokens``."""
 
+    def fallback(self, article: Article) -> dict[str, Any] | None:
+        """The answer that stands when the model's is unusable (cut off, or invalid after its re-asks); None:
+        the article fails."""
+
 
 class CodebookFormat:
     """The codebook's ``Extraction``, asked for directly."""
@@ -136,6 +140,9 @@ class CodebookFormat:
         return None
 
     def answer_tokens(self, article: Article) -> int | None:
+        return None
+
+    def fallback(self, article: Article) -> dict[str, Any] | None:
         return None
 
 
@@ -181,6 +188,7 @@ class ModelAnswer:
     cacheable: bool = True
     mode: str | None = None
     dropped_figures: int = 0  # figures the answer gave that no codebook slot holds, dropped at assembly
+    note: str | None = None  # why the answer format's fallback stands instead of the model's answer
 
 
 def instructor_mode(name: str) -> Any:
@@ -194,13 +202,15 @@ def instructor_mode(name: str) -> Any:
     }[name]
 
 
-def completion_kwargs(settings: Settings, messages: list[Message]) -> dict[str, Any]:
-    """The arguments every structured call gives instructor, besides the response model."""
+def completion_kwargs(settings: Settings, messages: list[Message], bound: int | None = None) -> dict[str, Any]:
+    """The arguments every structured call gives instructor, besides the response model; ``bound`` is the
+    answer format's own bound on the answer's tokens, when it has one (``AnswerFormat.answer_tokens``)."""
+    max_tokens = settings.max_tokens if bound is None else min(settings.max_tokens or bound, bound)
     return {
         "model": settings.model,
         "messages": messages,
         "temperature": settings.temperature,
-        "max_tokens": settings.max_tokens,
+        "max_tokens": max_tokens,
     }
 
 
@@ -218,10 +228,8 @@ async def structured_answer(
 
     answer_format = question.answer_format
     patched: Any = instructor.patch(create=create, mode=instructor_mode(settings.mode))
-    kwargs = completion_kwargs(settings, question.messages if messages is None else messages)
-    bound = answer_format.answer_tokens(question.article)
-    if bound is not None:
-        kwargs["max_tokens"] = min(kwargs["max_tokens"] or bound, bound)
+    kwargs = completion_kwargs(settings, question.messages if messages is None else messages,
+                               answer_format.answer_tokens(question.article))
     token = _CHECKS.set(question.checks)
     try:
         parsed = await patched(response_model=answer_format.response_model, max_retries=max_retries, **kwargs)
@@ -261,7 +269,8 @@ class _Captured(BaseException):
         self.kwargs = kwargs
 
 
-def request_body(settings: Settings, messages: list[Message], answer_format: AnswerFormat = CODEBOOK) -> dict[str, Any]:
+def request_body(settings: Settings, messages: list[Message], answer_format: AnswerFormat = CODEBOOK,
+                 article: Article | None = None) -> dict[str, Any]:
     """The chat completion body instructor sends for these messages in the settings' mode.
 
     Taken from instructor itself: the patched create is called with a create
@@ -276,7 +285,9 @@ def request_body(settings: Settings, messages: list[Message], answer_format: Ans
 
     patched: Any = instructor.patch(create=capture, mode=instructor_mode(settings.mode))
     try:
-        patched(response_model=answer_format.response_model, max_retries=0, **completion_kwargs(settings, messages))
+        bound = answer_format.answer_tokens(article) if article is not None else None
+        patched(response_model=answer_format.response_model, max_retries=0,
+                **completion_kwargs(settings, messages, bound))
     except _Captured as captured:
         # A JSON round trip gives the body exactly as the openai client serialises it.
         return dict(json.loads(json.dumps(captured.kwargs)))

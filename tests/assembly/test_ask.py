@@ -117,3 +117,43 @@ def test_a_long_article_past_the_local_window_is_read_whole_and_only_its_unread_
     sent = llm_server.requests[0].body["messages"][-1]["content"]
     assert len(sent) < 3_000 and all(f"had reached [[{n + 1}]]" in sent for n in range(len(days)))
     assert any(p.injured is not None for e in result.events for p in e.places)
+
+
+def test_the_answer_is_bounded_by_the_questions_and_an_unusable_one_leaves_the_offline_reading(
+        llm_server: FakeLLMServer) -> None:
+    from fakeserver import raw
+
+    llm_server.responder = lambda body: raw("I think the first number is a toll.")
+    result = extract(ARTICLE, published=PUBLISHED.isoformat(), base_url=llm_server.base_url, model="m", prompt="ask",
+                     use_cache=False, mode="json", max_retries=0)
+    assert result.status == "ok" and result.extraction == extract_rules(ARTICLE, PUBLISHED)
+    assert result.errors and "offline model's reading stands" in result.errors[0]
+    assert llm_server.requests[0].body["max_tokens"] == 32 + 12 * 2, "two questions, about ten tokens each"
+
+
+def test_a_count_is_filed_on_the_offline_event_whose_place_its_sentence_names() -> None:
+    text = ("KYIV, Nov. 20 - Russia launched 60 drones at Odesa overnight, the air force said. Two people were "
+            "killed in Odesa. Separately, Ukraine's drones struck the Russian city of Belgorod on Sunday, killing "
+            "one. By evening the number of wounded in Belgorod had reached 9.")
+    events = extract_rules(text, PUBLISHED).events
+    assert [e.places[0].name for e in events] == ["Odesa", "Belgorod"]
+    assert [c.words for c in questions_of(text, PUBLISHED).candidates] == ["9"]
+    assembled = assemble_answers(Answers(answers={"1": "injured"}), article(text))["events"]
+    assert assembled[0]["injured"] is None and assembled[1]["places"][0]["injured"]["value"] == 9
+
+
+def test_an_article_too_long_for_max_input_tokens_is_refused_though_its_questions_are_short(
+        llm_server: FakeLLMServer) -> None:
+    text = ARTICLE + " The mayor spoke of the work ahead." * 400
+    result = extract(text, published=PUBLISHED.isoformat(), base_url=llm_server.base_url, model="m", prompt="ask",
+                     use_cache=False, max_input_tokens=2_000)
+    assert result.status == "error" and result.reason == "input_too_long" and not llm_server.requests
+
+
+def test_counts_with_no_offline_event_to_join_are_not_asked(llm_server: FakeLLMServer) -> None:
+    text = "The company produces 300 drones a month and plans to build 4 missile plants."
+    assert questions_of(text, PUBLISHED).candidates and not extract_rules(text, PUBLISHED).events
+    result = extract(text, published=PUBLISHED.isoformat(), base_url=llm_server.base_url, model="m", prompt="ask",
+                     use_cache=False)
+    assert result.status == "ok" and result.events == [] and not llm_server.requests
+    assert Answers.model_validate({"answers": {"01": "killed"}}).answers == {"1": "killed"}

@@ -138,6 +138,7 @@ def test_a_strategy_with_its_own_answer_format_is_asked_for_it_and_articles_with
     records = by_id(out)
     assert {r["status"] for r in records.values()} == {"ok"} and len(records) == len(articles)
     assert records["all-read"]["usage"]["prompt_tokens"] == 0 and records["all-read"]["events"]
+    assert records["all-read"]["cached"] is False, "answered without a request, not from the cache"
 
 
 def _published(article: dict[str, Any]) -> Any:
