@@ -57,7 +57,7 @@ def model_options(func: F) -> F:
         base_url_option,
         mode_option,
         click.option("--prompt", "-p",
-                     help="Prompt name (see 'extractor prompts'). [default: default; figures for local: and gguf: models]"),
+                     help="Prompt name (see 'extractor prompts'). [default: default; ask for local: and gguf: models]"),
         click.option("--temperature", type=float, default=0.0, show_default=True),
         click.option("--max-tokens", type=int, help="Room for the answer. [default: 4096; 2048 for a local server]"),
         max_retries_option,
