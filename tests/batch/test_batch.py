@@ -134,6 +134,7 @@ def test_a_strategy_with_its_own_answer_format_is_asked_for_it_and_articles_with
     assert f"{len(articles) - len(expected)} with nothing to ask" in submitted.output
     assert all("Answers" in json.dumps(line["body"]) and "[[" in line["body"]["messages"][-1]["content"]
                for line in lines), "the ask strategy's request, not the codebook's"
+    assert all(line["body"]["max_tokens"] < 2048 for line in lines), "bounded by its questions, as a live call is"
     assert collected.exit_code == 0, collected.output
     records = by_id(out)
     assert {r["status"] for r in records.values()} == {"ok"} and len(records) == len(articles)
