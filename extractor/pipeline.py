@@ -139,9 +139,9 @@ class Extractor:
         self.settings = settings
         self.prompt: Prompt | None = None if settings.is_rules else load_prompt(settings.prompt)
         if settings.is_local and source is None:
-            from extractor.llm.local import check_local_model
+            from extractor.llm.local import LocalModelSource
 
-            check_local_model(settings.model)  # pulled, with a chat template: refused before any article
+            source = LocalModelSource(settings, clock)  # finds the model now; its server starts on first use
         self._source = source
         self._clock = clock
         self._cache: AnswerCache | None = None
@@ -159,14 +159,9 @@ class Extractor:
     @property
     def source(self) -> AnswerSource:
         if self._source is None:
-            if self.settings.is_local:
-                from extractor.llm.local import LocalModelSource
+            from extractor.llm.client import ModelClient
 
-                self._source = LocalModelSource(self.settings, self._clock)
-            else:
-                from extractor.llm.client import ModelClient
-
-                self._source = ModelClient(self.settings, self._clock)
+            self._source = ModelClient(self.settings, self._clock)
         return self._source
 
     async def close(self) -> None:
@@ -273,16 +268,23 @@ class Extractor:
         assert self.prompt is not None
         return answer_format(self.prompt.answer, self.prompt.assembler)
 
-    def cached(self, article: Article, question: Question | None = None) -> ModelAnswer | None:
-        """An answer for the article that needs no request: the answer format's own when it leaves
-        nothing to ask (``settled``), else a cached answer that still passes every check a fresh one gets.
-
-        The one test of a cache entry, for live runs and for batch submit and collect.
-        """
+    def known(self, article: Article, question: Question | None = None) -> tuple[ModelAnswer, bool] | None:
+        """An answer that needs no request, and whether it came from the cache: the answer format's own
+        when the article leaves nothing to ask (``settled``), else a cached one. For live runs and for
+        batch submit and collect alike."""
         question = question or self.question(article)
         settled = question.answer_format.settled(article)
-        if settled is not None:  # nothing to ask: the answer is known without a request, as a cached one is
-            return answer_from(settled, question, Usage())
+        if settled is not None:
+            return answer_from(settled, question, Usage()), False
+        hit = self.cached(article, question)
+        return None if hit is None else (hit, True)
+
+    def cached(self, article: Article, question: Question | None = None) -> ModelAnswer | None:
+        """A cached answer for the article that still passes every check a fresh one gets.
+
+        The one test of a cache entry.
+        """
+        question = question or self.question(article)
         hit = self.cache.get(question.cache_key)
         if hit is None:
             return None
@@ -322,12 +324,9 @@ class Extractor:
     async def _answer(self, part: Article, question: Question | None = None) -> tuple[ModelAnswer, bool]:
         """One request's validated answer, from the cache or the source (then cached), and whether cached."""
         question = question or self.question(part)
-        settled = question.answer_format.settled(part)
-        if settled is not None:  # nothing to ask the model
-            return answer_from(settled, question, Usage()), False
-        hit = self.cached(part, question)
-        if hit is not None:
-            return hit, True
+        known = self.known(part, question)
+        if known is not None:
+            return known
         try:
             answer = await self.source.answer(question)
         except (InvalidOutputError, TruncatedError) as exc:

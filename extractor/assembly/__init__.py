@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from extractor.articles import Article
 from extractor.errors import ConfigError
+from extractor.llm.structured import ArticleFormat
 
 if TYPE_CHECKING:
     from extractor.llm.structured import AnswerFormat
@@ -36,11 +37,9 @@ def offline_reading(text: str, published: dt.date | None) -> Extraction:
     return extract_rules(text, published)
 
 
-class FiguresFormat:
+class FiguresFormat(ArticleFormat):
     """The figures answer format: asked for ``Figures``, assembled into codebook events, or merged
     into the offline model's events (``merge``)."""
-
-    reads_article = True
 
     def __init__(self, merge: bool = False) -> None:
         self.merge = merge
@@ -60,15 +59,6 @@ class FiguresFormat:
         if self.merge:
             return merge_into_rules(parsed, question.article)
         return assemble(parsed, question.article)
-
-    def settled(self, article: Article) -> dict[str, Any] | None:
-        return None
-
-    def answer_tokens(self, article: Article) -> int | None:
-        return None
-
-    def fallback(self, article: Article) -> dict[str, Any] | None:
-        return None
 
 
 class AnswersFormat:

@@ -134,7 +134,7 @@ def _plan(state: BatchState, settings: Settings, stored: dict[str, StoredArticle
         for custom_id in state.cached:
             article = stored[custom_id].article
             if article.id not in done:
-                answered = extractor.cached(article) is not None
+                answered = extractor.known(article) is not None
                 (plan.answered if answered else plan.leftovers).append(article)
     finally:
         extractor.cache.close()

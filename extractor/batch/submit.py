@@ -86,12 +86,13 @@ class _Planner:
         request = self.extractor.request_for(item)
         question = self.extractor.question(item, request)
         stored = StoredArticle(item, custom_id_for(item.id, self._taken), question.cache_key)
-        if question.answer_format.settled(item) is not None:
-            self.state.cached.append(stored.custom_id)  # answered at collect without a request, as if cached
-            self.summary.unasked += 1
-        elif self.extractor.cached(item, question) is not None:
+        known = self.extractor.known(item, question)
+        if known is not None:  # answered at collect without a request
             self.state.cached.append(stored.custom_id)
-            self.summary.cached += 1
+            if known[1]:
+                self.summary.cached += 1
+            else:
+                self.summary.unasked += 1
         else:
             line = request_line(stored.custom_id,
                                 request_body(self.settings, request["messages"], question.answer_format, item))

@@ -42,16 +42,6 @@ STOP_GRACE = 3.0  # seconds a stopped server may take to exit before it is kille
 _RUNNING: set[LocalServer] = set()
 
 
-def check_local_model(model: str) -> Path:
-    """The GGUF file of a ``local:``/``gguf:`` model, or a ConfigError saying how to pull it or why it is refused.
-
-    Checked when a run starts, not when its first question is asked: a strategy that asks nothing about
-    an article (``ask``) could otherwise finish a whole run on a model that is not there."""
-    path = gguf_path(model)
-    check_chat_template(path)
-    return path
-
-
 def check_chat_template(path: Path) -> None:
     """A ConfigError for a GGUF with no chat template: a base model would get the prompt mangled.
 
@@ -205,6 +195,10 @@ class LocalModelSource:
         # EXTRACTOR_LOCAL_SERVER: another program that takes llama-cpp-python server's arguments.
         override = os.environ.get("EXTRACTOR_LOCAL_SERVER")
         self.program = program or (shlex.split(override) if override else None)
+        # Found when the run starts, before any article: a strategy that asks nothing of an article (ask)
+        # would otherwise finish a run on a model that is not there. Its chat template is checked when the
+        # server starts: reading a GGUF's metadata takes about 20 s for a 1.5B model's vocabulary.
+        self.path = gguf_path(settings.model)
         self.server: LocalServer | None = None
         self._client: Any = None
         self._lock = asyncio.Lock()
@@ -219,8 +213,8 @@ class LocalModelSource:
             if self._client is None:
                 from extractor.llm.client import ModelClient
 
-                path = await asyncio.to_thread(check_local_model, self.settings.model)
-                self.server = LocalServer(path, self.settings.model, self.settings.cache_dir / "local-server.log",
+                await asyncio.to_thread(check_chat_template, self.path)
+                self.server = LocalServer(self.path, self.settings.model, self.settings.cache_dir / "local-server.log",
                                           program=self.program)
                 self.server.launch()
                 await asyncio.to_thread(self.server.wait_ready)

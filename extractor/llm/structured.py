@@ -126,15 +126,11 @@ class AnswerFormat(Protocol):
         the article fails."""
 
 
-class CodebookFormat:
-    """The codebook's ``Extraction``, asked for directly."""
+class ArticleFormat:
+    """What an answer format that sends the whole article has in common: the model is always asked,
+    its answer bounded only by the settings, and an unusable answer fails the article."""
 
-    name = "codebook"
     reads_article = True
-    response_model: type[BaseModel] = CheckedExtraction
-
-    def assemble(self, parsed: Any, question: Question) -> dict[str, Any]:
-        return dict(parsed.model_dump(mode="json"))
 
     def settled(self, article: Article) -> dict[str, Any] | None:
         return None
@@ -144,6 +140,16 @@ class CodebookFormat:
 
     def fallback(self, article: Article) -> dict[str, Any] | None:
         return None
+
+
+class CodebookFormat(ArticleFormat):
+    """The codebook's ``Extraction``, asked for directly."""
+
+    name = "codebook"
+    response_model: type[BaseModel] = CheckedExtraction
+
+    def assemble(self, parsed: Any, question: Question) -> dict[str, Any]:
+        return dict(parsed.model_dump(mode="json"))
 
 
 def answer_from(said: dict[str, Any], question: Question, usage: Usage, mode: str | None = None) -> ModelAnswer:

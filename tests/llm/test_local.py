@@ -70,7 +70,10 @@ def test_a_base_model_without_a_chat_template_is_refused_in_one_line(tmp_path: P
 def test_the_cli_refuses_a_base_model_before_reading_any_article(tmp_path: Path) -> None:
     base = tiny_gguf(tmp_path / "base.gguf", chat_template=None)
     (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
-    result = CliRunner().invoke(main, ["extract", str(tmp_path / "a.txt"), "--model", f"gguf:{base}"])
+    # With figures the article is sent, so the server starts (and refuses) before it is read; ask would
+    # have nothing to ask of this article, and a model that is never asked is never opened.
+    result = CliRunner().invoke(main, ["extract", str(tmp_path / "a.txt"), "--model", f"gguf:{base}",
+                                       "--prompt", "figures"])
     assert result.exit_code == 2 and "no chat template" in result.stderr
     assert result.stderr.count("\n") == 1
 
